@@ -1,0 +1,36 @@
+//! Tessera's own browser-session API (`/api/session`).
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/session` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in user as the console sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    pub username: String,
+    pub display_name: String,
+    pub admin: bool,
+    /// Scope values this user may use (admins: every scope).
+    pub permissions: Vec<String>,
+    pub management_zones: Vec<String>,
+    pub all_zones: bool,
+}
+
+/// `GET /api/session` and `POST /api/session` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub user: UserInfo,
+    pub pat_enabled: bool,
+    /// Send as `X-CSRF-Token` on every cookie-authenticated POST, PUT and DELETE.
+    pub csrf_token: String,
+}

@@ -1,0 +1,92 @@
+//! The Access tokens API v2 wire types.
+use serde::{Deserialize, Serialize};
+
+/// Token metadata. Every field but `id` is optional on the wire because the list
+/// endpoint returns only the fields asked for with `fields`; the single-token endpoints
+/// return all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_access_token: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
+    /// Absent when not asked for; `null` when the token never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_date: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_ip_address: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_date: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `GET /api/v2/apiTokens` result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTokenList {
+    pub api_tokens: Vec<ApiToken>,
+    pub total_count: u64,
+    pub page_size: u64,
+    pub next_page_key: Option<String>,
+}
+
+/// `POST /api/v2/apiTokens` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    pub name: String,
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_access_token: Option<bool>,
+    /// ISO-8601 instant or `now+<n><unit>` (units `m h d w M y`); absent = never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+}
+
+/// `POST /api/v2/apiTokens` result: the only response that ever carries the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedToken {
+    pub id: String,
+    pub token: String,
+    pub expiration_date: Option<String>,
+}
+
+/// `PUT /api/v2/apiTokens/{id}` body; absent fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTokenRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A full replacement of the token's scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// `POST /api/v2/apiTokens/lookup` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    pub token: String,
+}

@@ -1,0 +1,178 @@
+//! The authenticated caller of an `/api` request, by session cookie or by token.
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{header, request::Parts, Method};
+use subtle::ConstantTimeEq;
+use tessera_api::Scope;
+
+use super::index::{Denied, TokenPrincipal, UserEntry};
+use super::session;
+use crate::domain::scope_set::ScopeSet;
+use crate::domain::time;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::SessionRecord;
+
+/// The client's address as the server saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        Ok(ClientAddr(addr))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Session { user: Arc<UserEntry>, session: SessionRecord, client: IpAddr },
+    Token { principal: TokenPrincipal, client: IpAddr },
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> ApiError {
+        match denied {
+            Denied::Unauthorized => ApiError::Unauthorized,
+            Denied::PatDisabled => ApiError::Forbidden(
+                "Personal access tokens are disabled by an administrator".into(),
+            ),
+            Denied::MissingScope(s) => ApiError::Forbidden(format!(
+                "Token is missing required scope. Use one of: {} ({})",
+                s.as_str(),
+                s.display_name()
+            )),
+            Denied::OwnerLacksPermission(s) => ApiError::Forbidden(format!(
+                "The token's owner no longer holds the permission {} ({})",
+                s.as_str(),
+                s.display_name()
+            )),
+        }
+    }
+}
+
+impl Caller {
+    /// The user acting: the session's user or the token's owner.
+    pub fn user(&self) -> &Arc<UserEntry> {
+        match self {
+            Caller::Session { user, .. } => user,
+            Caller::Token { principal, .. } => &principal.owner,
+        }
+    }
+
+    pub fn username(&self) -> &str {
+        &self.user().username
+    }
+
+    pub fn client(&self) -> IpAddr {
+        match self {
+            Caller::Session { client, .. } | Caller::Token { client, .. } => *client,
+        }
+    }
+
+    /// The token the caller authenticated with, if any.
+    pub fn token_id(&self) -> Option<&str> {
+        match self {
+            Caller::Token { principal, .. } => Some(&principal.token_id),
+            Caller::Session { .. } => None,
+        }
+    }
+
+    /// Rules 6–7 for token callers; session users act by their own rights, which each
+    /// handler checks. A successful token use is recorded (throttled).
+    pub fn require(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
+        if let Caller::Token { principal, client } = self {
+            principal.require(scope)?;
+            record_use(state, principal, *client);
+        }
+        Ok(())
+    }
+
+    /// Admins, and environment-wide (non-personal) tokens, see every user's tokens.
+    pub fn sees_all_tokens(&self) -> bool {
+        match self {
+            Caller::Session { user, .. } => user.admin,
+            Caller::Token { principal, .. } => !principal.token.personal || principal.owner.admin,
+        }
+    }
+
+    /// Only admins may change or read token settings: by session, or by a token of an
+    /// admin (or an environment-wide token) that carries the settings scope.
+    pub fn require_settings(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
+        self.require(state, scope)?;
+        if !self.sees_all_tokens() {
+            return Err(ApiError::Forbidden("Only administrators may access token settings".into()));
+        }
+        Ok(())
+    }
+
+    /// The scopes this caller may put on a token it creates.
+    pub fn grantable_scopes(&self) -> ScopeSet {
+        self.user().effective_permissions()
+    }
+}
+
+/// Records the token's last use at most once a minute, off the request's path.
+pub fn record_use(state: &AppState, principal: &TokenPrincipal, client: IpAddr) {
+    let now = time::now();
+    if principal.claim_last_used_write(now) {
+        let store = state.store.clone();
+        let id = principal.token_id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.record_token_use(&id, now, &client.to_string()).await {
+                tracing::warn!(error = %e, token_id = %id, "recording last use failed");
+            }
+        });
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state).await.unwrap_or(ClientAddr(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
+            let principal = state.index.authenticate(value, time::now())?;
+            return Ok(Caller::Token { principal, client });
+        }
+        let (user, session) = session_user(parts, state).await?;
+        let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if writes {
+            let sent = parts.headers.get("x-csrf-token").map(|v| v.as_bytes()).unwrap_or_default();
+            if !bool::from(sent.ct_eq(session.csrf_token.as_bytes())) {
+                return Err(ApiError::Forbidden("Missing or invalid CSRF token (X-CSRF-Token)".into()));
+            }
+        }
+        Ok(Caller::Session { user, session, client })
+    }
+}
+
+/// The signed-in user of a request with a valid, unexpired session cookie.
+pub async fn session_user(parts: &Parts, state: &AppState) -> Result<(Arc<UserEntry>, SessionRecord), ApiError> {
+    let cookie = session::cookie_value(&parts.headers).ok_or(ApiError::Unauthorized)?;
+    let digest = session::digest(cookie);
+    let record = state.store.session(&digest).await?.ok_or(ApiError::Unauthorized)?;
+    let now = time::now();
+    if now - record.last_seen_at > state.session_idle_ms() {
+        state.store.delete_session(&digest).await?;
+        return Err(ApiError::Unauthorized);
+    }
+    let user = state
+        .index
+        .user(&record.username)
+        .filter(|u| u.active)
+        .ok_or(ApiError::Unauthorized)?;
+    if now - record.last_seen_at > session::TOUCH_INTERVAL_MS {
+        state.store.touch_session(&digest, now).await?;
+    }
+    Ok((user, record))
+}

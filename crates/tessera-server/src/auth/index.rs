@@ -1,0 +1,313 @@
+//! The in-memory authorization index and the token decision (rules 1–7).
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tessera_api::Scope;
+
+use crate::domain::scope_set::ScopeSet;
+use crate::domain::time::Millis;
+use crate::domain::token::{Token, TokenDigest};
+use crate::store::{TokenRecord, User};
+
+/// Last-used writes happen at most once per token per this many milliseconds.
+pub const LAST_USED_WRITE_INTERVAL_MS: Millis = 60_000;
+
+/// What the index knows of a token: enough to decide, nothing to list.
+#[derive(Debug)]
+pub struct TokenEntry {
+    pub digest: TokenDigest,
+    pub owner: Arc<str>,
+    pub scopes: ScopeSet,
+    pub personal: bool,
+    pub enabled: bool,
+    pub expires_at: Option<Millis>,
+    last_use_written: AtomicI64,
+}
+
+impl TokenEntry {
+    fn from_record(r: &TokenRecord) -> TokenEntry {
+        TokenEntry {
+            digest: r.digest,
+            owner: Arc::from(r.owner.as_str()),
+            scopes: r.scopes,
+            personal: r.personal,
+            enabled: r.enabled,
+            expires_at: r.expires_at,
+            last_use_written: AtomicI64::new(r.last_used_at.unwrap_or(i64::MIN)),
+        }
+    }
+}
+
+/// What the index knows of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    pub username: String,
+    pub display_name: String,
+    pub admin: bool,
+    pub active: bool,
+    pub permissions: ScopeSet,
+    pub zones: Vec<String>,
+    pub all_zones: bool,
+}
+
+impl UserEntry {
+    pub fn from_user(u: &User) -> UserEntry {
+        UserEntry {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            admin: u.admin,
+            active: u.active,
+            permissions: u.permissions,
+            zones: u.zones.clone(),
+            all_zones: u.all_zones,
+        }
+    }
+
+    /// Admins hold every permission implicitly.
+    pub fn effective_permissions(&self) -> ScopeSet {
+        if self.admin {
+            ScopeSet::ALL
+        } else {
+            self.permissions
+        }
+    }
+
+    /// `X-Tessera-Management-Zones`: comma-separated names, or `*` for all zones.
+    pub fn zones_header(&self) -> String {
+        if self.all_zones || self.admin {
+            "*".to_owned()
+        } else {
+            self.zones.join(",")
+        }
+    }
+}
+
+/// Why a token request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// Rules 1–4; which one is never said.
+    Unauthorized,
+    /// Rule 5.
+    PatDisabled,
+    /// Rule 6.
+    MissingScope(Scope),
+    /// Rule 7.
+    OwnerLacksPermission(Scope),
+}
+
+impl Denied {
+    /// A label for metrics and logs.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Denied::Unauthorized => "unauthorized",
+            Denied::PatDisabled => "pat_disabled",
+            Denied::MissingScope(_) => "missing_scope",
+            Denied::OwnerLacksPermission(_) => "owner_lacks_permission",
+        }
+    }
+}
+
+/// A token that passed rules 1–5.
+#[derive(Debug, Clone)]
+pub struct TokenPrincipal {
+    pub token_id: String,
+    pub token: Arc<TokenEntry>,
+    pub owner: Arc<UserEntry>,
+}
+
+impl TokenPrincipal {
+    /// Rules 6 and 7.
+    pub fn require(&self, scope: Scope) -> Result<(), Denied> {
+        if !self.token.scopes.contains(scope) {
+            return Err(Denied::MissingScope(scope));
+        }
+        if self.token.personal && !self.owner.effective_permissions().contains(scope) {
+            return Err(Denied::OwnerLacksPermission(scope));
+        }
+        Ok(())
+    }
+
+    /// Whether this use should be written as the token's last use (at most once a minute).
+    pub fn claim_last_used_write(&self, now: Millis) -> bool {
+        let last = self.token.last_use_written.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= LAST_USED_WRITE_INTERVAL_MS
+            && self
+                .token
+                .last_use_written
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+#[derive(Default)]
+pub struct AuthIndex {
+    tokens: RwLock<HashMap<String, Arc<TokenEntry>>>,
+    users: RwLock<HashMap<String, Arc<UserEntry>>>,
+    pat_enabled: AtomicBool,
+}
+
+impl AuthIndex {
+    pub fn new(tokens: &[TokenRecord], users: &[User], pat_enabled: bool) -> AuthIndex {
+        let index = AuthIndex::default();
+        index.replace_users(users);
+        {
+            let mut map = index.tokens.write().unwrap_or_else(|e| e.into_inner());
+            for t in tokens {
+                map.insert(t.id.clone(), Arc::new(TokenEntry::from_record(t)));
+            }
+        }
+        index.set_pat_enabled(pat_enabled);
+        index
+    }
+
+    pub fn pat_enabled(&self) -> bool {
+        self.pat_enabled.load(Ordering::SeqCst)
+    }
+
+    pub fn set_pat_enabled(&self, enabled: bool) {
+        self.pat_enabled.store(enabled, Ordering::SeqCst);
+    }
+
+    /// Writes a token's current state through; keeps its last-use throttle.
+    pub fn put_token(&self, record: &TokenRecord) {
+        let mut map = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+        let entry = TokenEntry::from_record(record);
+        if let Some(old) = map.get(&record.id) {
+            let written = old.last_use_written.load(Ordering::Relaxed);
+            entry.last_use_written.fetch_max(written, Ordering::Relaxed);
+        }
+        map.insert(record.id.clone(), Arc::new(entry));
+    }
+
+    pub fn remove_token(&self, id: &str) {
+        self.tokens.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    /// Replaces every user (users change only through the CLI, which the server re-reads).
+    pub fn replace_users(&self, users: &[User]) {
+        let fresh: HashMap<_, _> = users
+            .iter()
+            .map(|u| (u.username.clone(), Arc::new(UserEntry::from_user(u))))
+            .collect();
+        *self.users.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
+    pub fn user(&self, username: &str) -> Option<Arc<UserEntry>> {
+        self.users.read().unwrap_or_else(|e| e.into_inner()).get(username).cloned()
+    }
+
+    /// Rules 1–5 for an `Authorization` header value.
+    pub fn authenticate(&self, authorization: &str, now: Millis) -> Result<TokenPrincipal, Denied> {
+        let (scheme, value) = authorization.split_once(' ').ok_or(Denied::Unauthorized)?;
+        if !scheme.eq_ignore_ascii_case("Api-Token") {
+            return Err(Denied::Unauthorized);
+        }
+        let token = Token::parse(value.trim()).map_err(|_| Denied::Unauthorized)?;
+        let id = token.id();
+        let entry = self
+            .tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id.as_str())
+            .cloned()
+            .ok_or(Denied::Unauthorized)?;
+        if !entry.digest.matches(&token.digest()) {
+            return Err(Denied::Unauthorized);
+        }
+        if !entry.enabled || entry.expires_at.is_some_and(|at| at <= now) {
+            return Err(Denied::Unauthorized);
+        }
+        let owner = self.user(&entry.owner).filter(|u| u.active).ok_or(Denied::Unauthorized)?;
+        if entry.personal && !self.pat_enabled() {
+            return Err(Denied::PatDisabled);
+        }
+        Ok(TokenPrincipal { token_id: id.as_str().to_owned(), token: entry, owner })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, permissions: &[Scope]) -> User {
+        User {
+            username: name.into(),
+            display_name: name.into(),
+            password_hash: String::new(),
+            admin: false,
+            active: true,
+            permissions: permissions.iter().copied().collect(),
+            zones: vec!["Production".into()],
+            all_zones: false,
+        }
+    }
+
+    fn record(token: &Token, owner: &str, scopes: &[Scope]) -> TokenRecord {
+        TokenRecord {
+            id: token.id().as_str().into(),
+            owner: owner.into(),
+            name: "t".into(),
+            scopes: scopes.iter().copied().collect(),
+            personal: true,
+            enabled: true,
+            digest: token.digest(),
+            created_at: 0,
+            modified_at: None,
+            expires_at: None,
+            last_used_at: None,
+            last_used_ip: None,
+        }
+    }
+
+    fn header(token: &Token) -> String {
+        format!("Api-Token {}", token.expose())
+    }
+
+    #[test]
+    fn the_decision_follows_the_rules_in_order() {
+        let token = Token::generate();
+        let alice = user("alice", &[Scope::MetricsRead]);
+        let mut rec = record(&token, "alice", &[Scope::MetricsRead, Scope::SloRead]);
+        let index = AuthIndex::new(&[rec.clone()], &[alice.clone()], true);
+
+        let ok = index.authenticate(&header(&token), 0).unwrap();
+        assert_eq!(ok.require(Scope::MetricsRead), Ok(()));
+        assert_eq!(ok.require(Scope::EntitiesRead), Err(Denied::MissingScope(Scope::EntitiesRead)));
+        assert_eq!(ok.require(Scope::SloRead), Err(Denied::OwnerLacksPermission(Scope::SloRead)));
+        assert_eq!(ok.owner.zones_header(), "Production");
+
+        assert_eq!(index.authenticate("Bearer x", 0).unwrap_err(), Denied::Unauthorized);
+        let other = Token::generate();
+        assert_eq!(index.authenticate(&header(&other), 0).unwrap_err(), Denied::Unauthorized);
+
+        index.set_pat_enabled(false);
+        assert_eq!(index.authenticate(&header(&token), 0).unwrap_err(), Denied::PatDisabled);
+        index.set_pat_enabled(true);
+
+        rec.expires_at = Some(10);
+        index.put_token(&rec);
+        assert_eq!(index.authenticate(&header(&token), 10).unwrap_err(), Denied::Unauthorized);
+        assert!(index.authenticate(&header(&token), 9).is_ok());
+
+        let mut inactive = alice;
+        inactive.active = false;
+        index.replace_users(&[inactive]);
+        assert_eq!(index.authenticate(&header(&token), 0).unwrap_err(), Denied::Unauthorized);
+
+        index.remove_token(token.id().as_str());
+        index.replace_users(&[user("alice", &[])]);
+        assert_eq!(index.authenticate(&header(&token), 0).unwrap_err(), Denied::Unauthorized);
+    }
+
+    #[test]
+    fn last_used_writes_are_throttled_to_one_a_minute() {
+        let token = Token::generate();
+        let index = AuthIndex::new(&[record(&token, "a", &[])], &[user("a", &[])], true);
+        let p = index.authenticate(&header(&token), 0).unwrap();
+        assert!(p.claim_last_used_write(1_000_000));
+        assert!(!p.claim_last_used_write(1_000_001));
+        assert!(!p.claim_last_used_write(1_059_999));
+        assert!(p.claim_last_used_write(1_060_000));
+    }
+}

@@ -1,0 +1,128 @@
+//! Command line and environment configuration (every flag also reads `TESSERA_<NAME>`).
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "tessera-server", version, about = "Tessera: personal access tokens with a web console")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Manage users without the console.
+    User {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL; the default is an embedded SQLite file under ./data/.
+    #[arg(long, env = "TESSERA_DATABASE_URL", default_value = "sqlite://data/tessera.db", global = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Directory of the built console (Trunk's dist/); without it only the API is served.
+    #[arg(long, env = "TESSERA_ASSETS")]
+    pub assets: Option<PathBuf>,
+    /// Mark the session cookie Secure (serve behind TLS).
+    #[arg(long, env = "TESSERA_SECURE_COOKIE", default_value_t = false)]
+    pub secure_cookie: bool,
+    /// A session ends after this long without a request, e.g. 12h or 30m.
+    #[arg(long, env = "TESSERA_SESSION_IDLE", default_value = "12h", value_parser = humantime::parse_duration)]
+    pub session_idle: std::time::Duration,
+    /// Sessions a user may hold at once; signing in again ends the oldest.
+    #[arg(long, env = "TESSERA_MAX_SESSIONS_PER_USER", default_value_t = 10)]
+    pub max_sessions_per_user: u32,
+    /// Sign-in attempts allowed per username per minute.
+    #[arg(long, env = "TESSERA_LOGIN_ATTEMPTS_PER_USER", default_value = "5")]
+    pub login_attempts_per_user: NonZeroU32,
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "TESSERA_LOGIN_ATTEMPTS_PER_ADDRESS", default_value = "20")]
+    pub login_attempts_per_address: NonZeroU32,
+    /// How often user changes made with `tessera-server user …` are picked up.
+    #[arg(long, env = "TESSERA_USER_REFRESH", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub user_refresh: std::time::Duration,
+    /// Log format.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seed demo users with different permissions and turn personal access tokens on.
+    #[arg(long, env = "TESSERA_DEMO", default_value_t = false)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; prints a generated password unless --password-stdin is given.
+    Add {
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        admin: bool,
+        /// Comma-separated scope values, e.g. metrics.read,slo.read.
+        #[arg(long, value_delimiter = ',')]
+        permissions: Vec<String>,
+        /// Comma-separated management zone names.
+        #[arg(long, value_delimiter = ',')]
+        zones: Vec<String>,
+        /// The user sees every management zone.
+        #[arg(long)]
+        all_zones: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (generated and printed unless --password-stdin).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's permissions, zones or admin flag.
+    Update {
+        username: String,
+        #[arg(long, value_delimiter = ',')]
+        permissions: Option<Vec<String>>,
+        #[arg(long, value_delimiter = ',')]
+        zones: Option<Vec<String>>,
+        #[arg(long)]
+        all_zones: Option<bool>,
+        #[arg(long)]
+        admin: Option<bool>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Disable a user: they cannot sign in and their tokens stop working.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
+    /// List users.
+    List,
+}

@@ -1,0 +1,7 @@
+//! Validated domain values: each has a `parse` that says what is wrong with bad input.
+pub mod names;
+pub mod password;
+pub mod query;
+pub mod scope_set;
+pub mod time;
+pub mod token;

@@ -1,0 +1,98 @@
+//! The built console: static files with precompressed variants (`.br`, `.gz`, written at
+//! build time), long-lived caching for content-hashed files, `no-cache` for `index.html`,
+//! and `index.html` for every other path so deep links load the console.
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use sha2::{Digest, Sha256};
+use tower_http::services::{ServeDir, ServeFile};
+
+/// Serves `dir`, falling back to its `index.html`.
+pub fn service(dir: &Path) -> Router {
+    let index = dir.join("index.html");
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .append_index_html_on_directories(true)
+        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
+    Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(cache_headers))
+}
+
+/// Trunk names built files `<name>-<16 hex digits>[_bg].<ext>`: their content never changes.
+fn is_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let stem = file.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn cache_headers(request: Request<Body>, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let value = if hashed && !html && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// The Content-Security-Policy for the console: scripts only from this origin, plus the
+/// inline module loader Trunk writes into `index.html`, allowed by its SHA-256.
+pub fn content_security_policy(assets: Option<&PathBuf>) -> String {
+    let html = assets
+        .and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok())
+        .unwrap_or_default();
+    let hashes: String = inline_scripts(&html)
+        .map(|script| format!(" 'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes()))))
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The bodies of `<script>` elements that have no `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, after) = rest.split_once('>')?;
+        let (body, _) = after.split_once("</script>")?;
+        (!attributes.contains("src=")).then_some(body)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_trunk_hashed_names() {
+        assert!(is_hashed("/tessera-console-0123456789abcdef_bg.wasm"));
+        assert!(is_hashed("/tessera-console-0123456789abcdef.js"));
+        assert!(is_hashed("/style-fedcba9876543210.css"));
+        assert!(!is_hashed("/index.html"));
+        assert!(!is_hashed("/favicon.svg"));
+        assert!(!is_hashed("/personal-access-tokens/new"));
+    }
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<script src="/a.js"></script><script type="module">init()</script>"#;
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), vec!["init()"]);
+    }
+}

@@ -1,0 +1,79 @@
+//! The gateway check (SPEC §5.5): may this token act with this scope? Made for reverse
+//! proxies, so it is the hot path: decided from the in-memory index, no database read,
+//! and at most one throttled last-used write per token per minute.
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tessera_api::{ParameterLocation, Scope};
+use utoipa::IntoParams;
+
+use super::extract::ApiQuery;
+use crate::auth::caller::ClientAddr;
+use crate::auth::caller::record_use;
+use crate::auth::Denied;
+use crate::domain::time;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v2/auth/check", get(check))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckParams {
+    /// The scope the request needs, e.g. `metrics.read`.
+    scope: Option<String>,
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!("tessera_token_checks_total", "outcome" => outcome).increment(1);
+}
+
+/// 204 with the owner, token id and management zones when the token may act with `scope`.
+#[utoipa::path(get, path = "/api/v2/auth/check", tag = "Gateway", params(CheckParams),
+    responses((status = 204, description = "Allowed", headers(
+                  ("X-Tessera-Owner" = String, description = "The token's owner"),
+                  ("X-Tessera-Token-Id" = String, description = "The token's id"),
+                  ("X-Tessera-Management-Zones" = String, description = "Comma-separated zones, or *"))),
+              (status = 400, body = tessera_api::ErrorEnvelope), (status = 401, body = tessera_api::ErrorEnvelope),
+              (status = 403, body = tessera_api::ErrorEnvelope)),
+    security(("ApiToken" = [])))]
+pub async fn check(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<CheckParams>,
+) -> Result<Response, ApiError> {
+    let scope = params
+        .scope
+        .as_deref()
+        .and_then(Scope::parse)
+        .ok_or_else(|| ApiError::invalid(ParameterLocation::Query, "scope", "Name a known scope, e.g. metrics.read"))?;
+    let decision = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Some(value) => state
+            .index
+            .authenticate(value, time::now())
+            .and_then(|p| p.require(scope).map(|()| p)),
+        None => Err(Denied::Unauthorized),
+    };
+    let principal = match decision {
+        Ok(p) => p,
+        Err(denied) => {
+            count(denied.outcome());
+            return Err(denied.into());
+        }
+    };
+    count("allowed");
+    record_use(&state, &principal, client);
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
+    h.insert("x-tessera-owner", value(&principal.owner.username));
+    h.insert("x-tessera-token-id", value(&principal.token_id));
+    h.insert("x-tessera-management-zones", value(&principal.owner.zones_header()));
+    Ok(response)
+}

@@ -1,0 +1,76 @@
+//! Extractors whose rejections render the API's error envelope, never a plain-text
+//! framework message.
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, StatusCode};
+use serde::de::DeserializeOwned;
+use tessera_api::ParameterLocation;
+
+use crate::error::ApiError;
+
+/// A JSON body: `application/json` required, unknown fields refused (by the wire types).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::invalid(
+                ParameterLocation::Header,
+                "Content-Type",
+                "Send the body as application/json",
+            ));
+        }
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge;
+    }
+    let detail = match &rejection {
+        JsonRejection::JsonDataError(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        other => other.body_text(),
+    };
+    ApiError::invalid(ParameterLocation::PayloadBody, "body", format!("Invalid JSON body: {detail}"))
+}
+
+/// Query parameters.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(query_rejection(rejection)),
+        }
+    }
+}
+
+fn query_rejection(rejection: QueryRejection) -> ApiError {
+    let detail = match &rejection {
+        QueryRejection::FailedToDeserializeQueryString(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        other => other.body_text(),
+    };
+    ApiError::invalid(ParameterLocation::Query, "query", format!("Invalid query string: {detail}"))
+}

@@ -1,0 +1,60 @@
+//! Cross-cutting layers: request logs and metrics, `/api` cache policy, security headers.
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::domain::token::redact;
+
+/// Logs each request (method, path with any token secret redacted, status, duration) and
+/// counts it by route and status. Headers, bodies and query strings are never logged.
+pub async fn observe(request: Request<Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = redact(request.uri().path()).into_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| if path.starts_with("/api/") { "unmatched".into() } else { "assets".into() });
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    tracing::info!(%method, path, status, ms = elapsed.as_secs_f64() * 1e3, "request");
+    let labels = [("route", route), ("method", method.to_string()), ("status", status.to_string())];
+    metrics::counter!("tessera_http_requests_total", &labels).increment(1);
+    metrics::histogram!("tessera_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    response
+}
+
+/// Every `/api` response is `Cache-Control: no-store` (they carry tokens and personal
+/// data), and JSON says its charset.
+pub async fn no_store(request: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json") {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    }
+    response
+}
+
+/// Security headers on every response.
+pub fn security_headers(csp: &str) -> [(header::HeaderName, HeaderValue); 5] {
+    [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+    ]
+}

@@ -1,0 +1,67 @@
+//! The HTTP layer: one router per resource, merged here with the layers they share.
+pub mod api_tokens;
+pub mod assets;
+pub mod check;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod session;
+pub mod settings;
+
+use std::path::PathBuf;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::envelope;
+use crate::state::AppState;
+
+/// Request bodies larger than this are refused with 413 before they are parsed.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole application: `/api`, operations endpoints and the console's assets.
+pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .merge(session::router())
+        .merge(api_tokens::router())
+        .merge(settings::router())
+        .merge(check::router())
+        .merge(openapi::router())
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(middleware::no_store));
+
+    let csp = assets::content_security_policy(assets.as_ref());
+    let mut app = Router::new().merge(api).merge(ops::router()).with_state(state);
+    app = match assets {
+        Some(dir) => app.fallback_service(assets::service(&dir)),
+        None => app.fallback(console_missing),
+    };
+    let mut app = app.layer(axum::middleware::from_fn(middleware::observe));
+    for (name, value) in middleware::security_headers(&csp) {
+        app = app.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
+    app
+}
+
+async fn api_not_found() -> Response {
+    envelope(StatusCode::NOT_FOUND, "No such API endpoint", Vec::new())
+}
+
+async fn method_not_allowed() -> Response {
+    envelope(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this endpoint", Vec::new())
+}
+
+async fn console_missing() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        "The console is not built. Run `make run`, or start the server with --assets <dist>.\n",
+    )
+}

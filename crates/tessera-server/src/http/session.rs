@@ -1,0 +1,106 @@
+//! Tessera's browser sessions: sign in, who am I, sign out.
+use axum::extract::State;
+use axum::http::{header, request::Parts, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use tessera_api::{LoginRequest, SessionInfo, UserInfo};
+
+use super::extract::ApiJson;
+use crate::auth::caller::{session_user, ClientAddr};
+use crate::auth::{session, Caller, UserEntry};
+use crate::domain::{password, time};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::SessionRecord;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/session", post(sign_in).get(current).delete(sign_out))
+}
+
+fn session_info(state: &AppState, user: &UserEntry, csrf_token: &str) -> SessionInfo {
+    SessionInfo {
+        user: UserInfo {
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            admin: user.admin,
+            permissions: user.effective_permissions().to_strings(),
+            management_zones: user.zones.clone(),
+            all_zones: user.all_zones || user.admin,
+        },
+        pat_enabled: state.index.pat_enabled(),
+        csrf_token: csrf_token.to_owned(),
+    }
+}
+
+/// Signs in with username and password and sets the session cookie.
+#[utoipa::path(post, path = "/api/session", tag = "Session", request_body = LoginRequest,
+    responses((status = 200, body = SessionInfo), (status = 400, body = tessera_api::ErrorEnvelope),
+              (status = 401, body = tessera_api::ErrorEnvelope), (status = 429, body = tessera_api::ErrorEnvelope)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    state
+        .login_limiter
+        .check(&body.username, client)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    let user = state.store.user(&body.username).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password = body.password.clone();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let verified = tokio::task::spawn_blocking(move || {
+        password::verify(&password, stored.as_deref().unwrap_or_else(|| password::dummy_hash()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let user = match user {
+        Some(u) if verified && u.active => u,
+        _ => {
+            let actor = if body.username.len() <= 64 { body.username.as_str() } else { "-" };
+            state.audit(actor, Some(client), "signin.failed", None, None).await;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    let cookie = session::random_secret();
+    let now = time::now();
+    let record = SessionRecord {
+        id_digest: session::digest(&cookie),
+        username: user.username.clone(),
+        csrf_token: session::random_secret(),
+        created_at: now,
+        last_seen_at: now,
+    };
+    state.store.create_session(&record, state.settings.max_sessions_per_user).await?;
+    state.audit(&user.username, Some(client), "signin.succeeded", None, None).await;
+    let entry = UserEntry::from_user(&user);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        session::set_cookie(&cookie, state.settings.secure_cookie, state.settings.session_idle.as_secs()),
+    );
+    Ok((headers, Json(session_info(&state, &entry, &record.csrf_token))))
+}
+
+/// The signed-in user, `patEnabled` and the CSRF token.
+#[utoipa::path(get, path = "/api/session", tag = "Session",
+    responses((status = 200, body = SessionInfo), (status = 401, body = tessera_api::ErrorEnvelope)))]
+pub async fn current(State(state): State<AppState>, parts: Parts) -> Result<Json<SessionInfo>, ApiError> {
+    let (user, record) = session_user(&parts, &state).await?;
+    Ok(Json(session_info(&state, &user, &record.csrf_token)))
+}
+
+/// Signs out: the session is deleted on the server and the cookie cleared.
+#[utoipa::path(delete, path = "/api/session", tag = "Session",
+    responses((status = 204), (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope)))]
+pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    let Caller::Session { session: record, .. } = &caller else {
+        return Err(ApiError::bad_request("Only a browser session can be signed out"));
+    };
+    state.store.delete_session(&record.id_digest).await?;
+    state.audit(caller.username(), Some(caller.client()), "signout", None, None).await;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, session::clear_cookie(state.settings.secure_cookie));
+    Ok((StatusCode::NO_CONTENT, headers))
+}

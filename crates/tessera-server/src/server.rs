@@ -1,0 +1,201 @@
+//! Starting and stopping the server.
+use std::sync::Arc;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusBuilder;
+use tokio::net::TcpListener;
+
+use crate::auth::AuthIndex;
+use crate::config::ServeArgs;
+use crate::domain::scope_set::ScopeSet;
+use crate::domain::{password, time};
+use crate::http;
+use crate::state::{AppState, Inner, LoginLimiter, Settings};
+use crate::store::{SqliteStore, Store, StoreError, User, UserPatch};
+
+/// Opens the database named by `url`, creating the directory of a SQLite file.
+pub async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let file = path.split('?').next().unwrap_or_default();
+        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    SqliteStore::open(url).await.with_context(|| format!("opening the database {url}"))
+}
+
+/// On an empty database: an `admin` with `TESSERA_ADMIN_PASSWORD` or a generated password.
+async fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<()> {
+    if !store.users().await?.is_empty() {
+        return Ok(());
+    }
+    let (pw, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD") {
+        Ok(pw) if !pw.is_empty() => (pw, false),
+        _ => (password::generate(), true),
+    };
+    store
+        .create_user(&User {
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            password_hash: password::hash(&pw)?,
+            admin: true,
+            active: true,
+            permissions: ScopeSet::ALL,
+            zones: Vec::new(),
+            all_zones: true,
+        })
+        .await?;
+    if generated {
+        println!("Created user `admin` with password: {pw}\n(shown once; change it with `tessera-server user passwd admin`)");
+    } else {
+        println!("Created user `admin` with the password from TESSERA_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+struct DemoUser {
+    username: &'static str,
+    display_name: &'static str,
+    admin: bool,
+    permissions: &'static [&'static str],
+    zones: &'static [&'static str],
+}
+
+const DEMO_USERS: [DemoUser; 3] = [
+    DemoUser { username: "admin", display_name: "Administrator", admin: true, permissions: &[], zones: &[] },
+    DemoUser {
+        username: "alice",
+        display_name: "Alice Analyst",
+        admin: false,
+        permissions: &["apiTokens.read", "entities.read", "metrics.read", "problems.read", "slo.read"],
+        zones: &["Production"],
+    },
+    DemoUser { username: "bob", display_name: "Bob Newcomer", admin: false, permissions: &[], zones: &[] },
+];
+
+/// Demo mode: (re)sets the demo users' passwords, prints them, and turns PATs on.
+async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
+    let shared = std::env::var("TESSERA_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
+    println!("Demo mode: sign in as one of these users");
+    for demo in &DEMO_USERS {
+        let admin_pw = std::env::var("TESSERA_ADMIN_PASSWORD").ok().filter(|p| demo.admin && !p.is_empty());
+        let pw = admin_pw.or_else(|| shared.clone()).unwrap_or_else(password::generate);
+        let permissions = ScopeSet::from_stored(demo.permissions.iter().copied());
+        let zones: Vec<String> = demo.zones.iter().map(|z| (*z).to_owned()).collect();
+        let patch = UserPatch {
+            password_hash: Some(password::hash(&pw)?),
+            active: Some(true),
+            ..UserPatch::default()
+        };
+        match store.update_user(demo.username, &patch).await {
+            Err(StoreError::NotFound) => {
+                store
+                    .create_user(&User {
+                        username: demo.username.into(),
+                        display_name: demo.display_name.into(),
+                        password_hash: patch.password_hash.clone().unwrap_or_default(),
+                        admin: demo.admin,
+                        active: true,
+                        permissions: if demo.admin { ScopeSet::ALL } else { permissions },
+                        all_zones: demo.admin,
+                        zones,
+                    })
+                    .await?
+            }
+            other => other?,
+        }
+        let what = if demo.admin {
+            "administrator".to_owned()
+        } else if demo.permissions.is_empty() {
+            "no permissions".to_owned()
+        } else {
+            format!("{} in zone {}", demo.permissions.join(", "), demo.zones.join(","))
+        };
+        println!("  {:<6} {:<22} ({what})", demo.username, pw);
+    }
+    store.set_pat_enabled(true, "demo", time::now()).await?;
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Arc::new(open_store(&args.db.database_url).await?);
+    bootstrap_admin(store.as_ref()).await?;
+    if args.demo {
+        seed_demo(store.as_ref()).await?;
+    }
+    let index = AuthIndex::new(&store.all_tokens().await?, &store.users().await?, store.pat_enabled().await?);
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
+        .ok();
+    if let Some(assets) = &args.assets {
+        if !assets.join("index.html").is_file() {
+            anyhow::bail!("{} has no index.html: build the console first (make console)", assets.display());
+        }
+    }
+    let state = AppState(Arc::new(Inner {
+        store: store.clone(),
+        index,
+        settings: Settings {
+            secure_cookie: args.secure_cookie,
+            session_idle: args.session_idle,
+            max_sessions_per_user: args.max_sessions_per_user.max(1),
+            login_attempts_per_user: args.login_attempts_per_user,
+            login_attempts_per_address: args.login_attempts_per_address,
+        },
+        login_limiter: LoginLimiter::new(args.login_attempts_per_user, args.login_attempts_per_address),
+        metrics,
+        token_writes: tokio::sync::Mutex::new(()),
+    }));
+    spawn_maintenance(state.clone(), args.user_refresh);
+
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Tessera listening on http://{addr}");
+    let app = http::app(state, args.assets.clone());
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Re-reads users (changed by the CLI) and removes idle sessions, periodically.
+fn spawn_maintenance(state: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
+        loop {
+            tick.tick().await;
+            match state.store.users().await {
+                Ok(users) => state.index.replace_users(&users),
+                Err(e) => tracing::warn!(error = %e, "re-reading users failed"),
+            }
+            let idle_before = time::now() - state.session_idle_ms();
+            if let Err(e) = state.store.delete_sessions_idle_since(idle_before).await {
+                tracing::warn!(error = %e, "removing idle sessions failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
