@@ -127,7 +127,7 @@ fn is_base32(b: u8) -> bool {
 }
 
 /// The 7-character base32 encoding of the CRC-32 of `body` (35 bits, leading zeros).
-fn checksum(body: &str) -> String {
+pub fn checksum(body: &str) -> String {
     let crc = crc32fast::hash(body.as_bytes());
     (0..CHECKSUM_LEN)
         .map(|i| ALPHABET[((crc as u64 >> (5 * (CHECKSUM_LEN - 1 - i))) & 31) as usize] as char)

@@ -1,0 +1,285 @@
+//! `TestApp`: the real server binary on a free port with a fresh SQLite file, its logs
+//! captured, and clients for sessions and tokens.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const BIN: &str = env!("CARGO_BIN_EXE_tessera-server");
+
+pub struct TestApp {
+    pub base: String,
+    pub dir: TempDir,
+    pub db_url: String,
+    child: Child,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn capture(stream: impl std::io::Read + Send + 'static, logs: Arc<Mutex<String>>, ready: Option<mpsc::Sender<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let (Some(tx), Some(addr)) = (&ready, line.strip_prefix("Tessera listening on ")) {
+                let _ = tx.send(addr.to_owned());
+            }
+            let mut logs = logs.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+}
+
+impl TestApp {
+    /// A server with personal access tokens turned on (an admin did it through the API).
+    pub async fn spawn() -> TestApp {
+        let app = TestApp::spawn_with(&[]).await;
+        app.admin().await.set_pat_enabled(true).await;
+        app
+    }
+
+    /// A server as on first start (`patEnabled` false), with extra flags.
+    pub async fn spawn_with(args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+        TestApp::start(dir, db_url, args)
+    }
+
+    fn start(dir: TempDir, db_url: String, args: &[&str]) -> TestApp {
+        let mut child = Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--database-url", &db_url, "--user-refresh", "100ms"])
+            .args(["--login-attempts-per-address", "1000"])
+            .args(args)
+            .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("TESSERA_LOG", "info")
+            .env_remove("TESSERA_DEMO")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tessera-server");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        capture(child.stdout.take().unwrap(), logs.clone(), Some(tx));
+        capture(child.stderr.take().unwrap(), logs.clone(), None);
+        let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            panic!("server did not start:\n{}", logs.lock().unwrap())
+        });
+        TestApp { base: addr, dir, db_url, child, logs }
+    }
+
+    /// Stops the server and starts it again on the same database.
+    pub fn restart(mut self) -> TestApp {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let db_url = self.db_url.clone();
+        drop(self);
+        TestApp::start(dir, db_url, &[])
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Runs `tessera-server user …` against this server's database.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut child = Command::new(BIN)
+            .arg("user")
+            .args(["--database-url", &self.db_url])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run CLI");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "user {args:?} failed: {text}");
+        text
+    }
+
+    /// Adds a user with a known password and the given permissions and zones.
+    pub fn add_user(&self, name: &str, permissions: &[&str], zones: &[&str]) -> String {
+        let password = format!("{name}-password-1");
+        let perms = permissions.join(",");
+        let zones = zones.join(",");
+        let mut args = vec!["add", name, "--password-stdin"];
+        if !perms.is_empty() {
+            args.extend(["--permissions", &perms]);
+        }
+        if !zones.is_empty() {
+            args.extend(["--zones", &zones]);
+        }
+        self.cli(&args, Some(&format!("{password}\n")));
+        password
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Session {
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let response = client
+            .post(self.url("/api/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "sign in as {username}");
+        let body: Value = response.json().await.unwrap();
+        Session { base: self.base.clone(), client, csrf: body["csrfToken"].as_str().unwrap().to_owned() }
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.sign_in("admin", ADMIN_PASSWORD).await
+    }
+
+    /// A user with the permissions, signed in.
+    pub async fn user(&self, name: &str, permissions: &[&str]) -> Session {
+        let password = self.add_user(name, permissions, &["Production"]);
+        self.wait_for_user(name).await;
+        self.sign_in(name, &password).await
+    }
+
+    /// Waits until the running server has picked up a CLI change to users.
+    pub async fn wait_for_user(&self, _name: &str) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    pub fn token_client(&self, token: &str) -> TokenClient {
+        TokenClient { base: self.base.clone(), client: reqwest::Client::new(), token: token.to_owned() }
+    }
+
+    pub async fn check(&self, token: &str, scope: &str) -> Response {
+        reqwest::Client::new()
+            .get(self.url(&format!("/api/v2/auth/check?scope={scope}")))
+            .header("Authorization", format!("Api-Token {token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Polls `check` until it answers `status` (for changes picked up asynchronously).
+    pub async fn eventually_check(&self, token: &str, scope: &str, status: StatusCode) -> Response {
+        for _ in 0..50 {
+            let r = self.check(token, scope).await;
+            if r.status() == status {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("check never answered {status}");
+    }
+
+    /// Every byte the database has on disk (main file, WAL).
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = self.dir.path().join(format!("tessera.db{suffix}"));
+            if let Ok(bytes) = std::fs::read(path) {
+                all.extend(bytes);
+            }
+        }
+        all
+    }
+
+    pub async fn audit_events(&self) -> Vec<tessera_server::store::AuditEvent> {
+        use tessera_server::store::Store;
+        let store = tessera_server::store::SqliteStore::open(&self.db_url).await.unwrap();
+        store.audit_log(10_000).await.unwrap()
+    }
+}
+
+/// A signed-in browser session: cookie jar plus the CSRF token.
+pub struct Session {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.client.request(method.clone(), format!("{}{}", self.base, path));
+        if method == Method::GET {
+            builder
+        } else {
+            builder.header("X-CSRF-Token", &self.csrf)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, body: Value) -> Response {
+        self.request(method, path).json(&body).send().await.unwrap()
+    }
+
+    /// Generates a PAT and returns (id, token).
+    pub async fn generate(&self, name: &str, scopes: &[&str]) -> (String, String) {
+        let r = self.send_json(Method::POST, "/api/v2/apiTokens", json!({"name": name, "scopes": scopes})).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "generate {name}: {}", r.text().await.unwrap());
+        let body: Value = r.json().await.unwrap();
+        (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn set_pat_enabled(&self, enabled: bool) {
+        let list: Value = self
+            .get("/api/v2/settings/objects?schemaIds=builtin:tokens.token-settings&scopes=environment")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = list["items"][0]["objectId"].as_str().unwrap().to_owned();
+        let r = self
+            .send_json(Method::PUT, &format!("/api/v2/settings/objects/{id}"), json!({"value": {"patEnabled": enabled}}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+/// A program calling the API with `Authorization: Api-Token …`.
+pub struct TokenClient {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+impl TokenClient {
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut builder = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("Authorization", format!("Api-Token {}", self.token));
+        if let Some(body) = body {
+            builder = builder.json(&body);
+        }
+        builder.send().await.unwrap()
+    }
+}
+
+/// The error envelope of a response, asserting its shape and status.
+pub async fn envelope(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["error"]["code"], status.as_u16(), "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    assert!(body["error"]["constraintViolations"].is_array(), "{body}");
+    body
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the console into dist/ (release, wasm-opt -Oz) and writes brotli and gzip copies
+# of every compressible file next to it, so the server never compresses per request.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+cargo fetch --target wasm32-unknown-unknown >/dev/null
+trunk build --release --offline
+find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \) |
+  while read -r f; do
+    brotli -q 11 -f -k -o "$f.br" "$f"
+    gzip -9 -n -k -f "$f"
+  done

@@ -1,0 +1,163 @@
+//! The only module that speaks HTTP: typed functions over the server's API.
+//! Errors mirror the server's envelope, field-level violations included, so forms can
+//! show each problem next to the field it concerns.
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tessera_api::{
+    ApiToken, ApiTokenList, ConstraintViolation, CreateTokenRequest, CreatedToken, ErrorEnvelope,
+    LoginRequest, SessionInfo, SettingsList, SettingsUpdate, TokenSettingsValue,
+    UpdateTokenRequest, TOKEN_SETTINGS_SCHEMA,
+};
+
+/// What went wrong with a request, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status; 0 when the server could not be reached.
+    pub status: u16,
+    pub message: String,
+    pub violations: Vec<ConstraintViolation>,
+}
+
+impl ApiError {
+    fn network(e: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            status: 0,
+            message: format!("Tessera could not be reached ({e}). Check your connection and try again."),
+            violations: Vec::new(),
+        }
+    }
+
+    /// The message of the first violation whose path is `field` or starts with `field[`.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        self.violations
+            .iter()
+            .find(|v| v.path == field || v.path.starts_with(&format!("{field}[")))
+            .map(|v| v.message.clone())
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+async fn error_from(response: Response) -> ApiError {
+    let status = response.status();
+    match response.json::<ErrorEnvelope>().await {
+        Ok(envelope) => ApiError {
+            status,
+            message: envelope.error.message,
+            violations: envelope.error.constraint_violations,
+        },
+        Err(_) => ApiError {
+            status,
+            message: format!("The server answered with an unexpected error ({status})."),
+            violations: Vec::new(),
+        },
+    }
+}
+
+async fn send(request: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
+    let response = request.map_err(ApiError::network)?.send().await.map_err(ApiError::network)?;
+    if response.ok() {
+        Ok(response)
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {
+    let response = send(request).await?;
+    response.json::<T>().await.map_err(|e| ApiError {
+        status: response.status(),
+        message: format!("The server's answer could not be read ({e})."),
+        violations: Vec::new(),
+    })
+}
+
+fn with_csrf(builder: RequestBuilder, csrf: &str) -> RequestBuilder {
+    builder.header("X-CSRF-Token", csrf)
+}
+
+fn body<T: Serialize>(builder: RequestBuilder, value: &T) -> Result<Request, gloo_net::Error> {
+    builder.json(value)
+}
+
+/// The current session, or `None` when signed out.
+pub async fn session() -> ApiResult<Option<SessionInfo>> {
+    match json::<SessionInfo>(Request::get("/api/session").build()).await {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.is_unauthorized() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn sign_in(username: &str, password: &str) -> ApiResult<SessionInfo> {
+    let login = LoginRequest { username: username.to_owned(), password: password.to_owned() };
+    json(body(Request::post("/api/session"), &login)).await
+}
+
+pub async fn sign_out(csrf: &str) -> ApiResult<()> {
+    send(with_csrf(Request::delete("/api/session"), csrf).build()).await.map(|_| ())
+}
+
+/// Every token of `owner`, newest first, following page keys.
+pub async fn own_tokens(owner: &str) -> ApiResult<Vec<ApiToken>> {
+    let selector = format!("owner(\"{}\")", owner.replace('\\', "\\\\").replace('"', "\\\""));
+    let first = Request::get("/api/v2/apiTokens").query([
+        ("apiTokenSelector", selector.as_str()),
+        ("fields", "+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken"),
+        ("pageSize", "1000"),
+    ]);
+    let mut page: ApiTokenList = json(first.build()).await?;
+    let mut tokens = std::mem::take(&mut page.api_tokens);
+    while let Some(key) = page.next_page_key.take() {
+        page = json(Request::get("/api/v2/apiTokens").query([("nextPageKey", key.as_str())]).build()).await?;
+        tokens.append(&mut page.api_tokens);
+    }
+    Ok(tokens)
+}
+
+pub async fn create_token(csrf: &str, request: &CreateTokenRequest) -> ApiResult<CreatedToken> {
+    json(body(with_csrf(Request::post("/api/v2/apiTokens"), csrf), request)).await
+}
+
+pub async fn update_token(csrf: &str, id: &str, update: &UpdateTokenRequest) -> ApiResult<()> {
+    let url = format!("/api/v2/apiTokens/{id}");
+    send(body(with_csrf(Request::put(&url), csrf), update)).await.map(|_| ())
+}
+
+pub async fn delete_token(csrf: &str, id: &str) -> ApiResult<()> {
+    let url = format!("/api/v2/apiTokens/{id}");
+    send(with_csrf(Request::delete(&url), csrf).build()).await.map(|_| ())
+}
+
+/// The token settings object: its id and value.
+pub async fn token_settings() -> ApiResult<(String, TokenSettingsValue)> {
+    let list: SettingsList = json(
+        Request::get("/api/v2/settings/objects")
+            .query([("schemaIds", TOKEN_SETTINGS_SCHEMA), ("scopes", "environment")])
+            .build(),
+    )
+    .await?;
+    let object = list.items.into_iter().next().ok_or_else(|| ApiError {
+        status: 404,
+        message: "The token settings object is missing.".into(),
+        violations: Vec::new(),
+    })?;
+    Ok((object.object_id, object.value))
+}
+
+pub async fn set_pat_enabled(csrf: &str, object_id: &str, enabled: bool) -> ApiResult<()> {
+    let url = format!("/api/v2/settings/objects/{object_id}");
+    let update = SettingsUpdate { value: TokenSettingsValue { pat_enabled: enabled } };
+    send(body(with_csrf(Request::put(&url), csrf), &update)).await.map(|_| ())
+}

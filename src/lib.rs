@@ -1,0 +1,33 @@
+//! Tessera's web console: sign in, manage personal access tokens, and (for admins) turn
+//! the feature on or off. `api` is the only module that speaks HTTP.
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod forms;
+pub mod pages;
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::{GeneratePage, LoginPage, NotFoundPage, TokenSettingsPage, TokensPage};
+
+/// The whole console: contexts, the leave guard and the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    state::provide_session_context();
+    state::provide_leave_guard();
+    components::leave_guard::install();
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage/> }>
+                <Route path=path!("/") view=|| view! { <Redirect path="/personal-access-tokens"/> }/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/personal-access-tokens") view=TokensPage/>
+                <Route path=path!("/personal-access-tokens/new") view=GeneratePage/>
+                <Route path=path!("/settings/integration/token-settings") view=TokenSettingsPage/>
+            </Routes>
+        </Router>
+    }
+}

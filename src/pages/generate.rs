@@ -1,0 +1,175 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use tessera_api::CreateTokenRequest;
+
+use crate::api;
+use crate::components::{Crumb, ScopePicker, Shell, ShowOnce, Spinner};
+use crate::forms::{validate_name, Expiration, ScopeSelection};
+use crate::state::use_session;
+
+/// A generated token, held in memory only while the show-once panel is open.
+#[derive(Clone)]
+struct Generated {
+    name: String,
+    token: String,
+}
+
+/// Generate a token: name, scopes, expiration; then the show-once panel.
+#[component]
+pub fn GeneratePage() -> impl IntoView {
+    let crumbs = vec![
+        Crumb::link("Personal access tokens", "/personal-access-tokens"),
+        Crumb::here("Generate new token"),
+    ];
+    view! { <Shell crumbs=crumbs><Generate/></Shell> }
+}
+
+fn today() -> String {
+    let now = js_sys::Date::new_0();
+    format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+}
+
+#[component]
+fn Generate() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let generated = RwSignal::new(None::<Generated>);
+    let done = Callback::new(move |()| {
+        generated.set(None);
+        navigate("/personal-access-tokens", Default::default());
+    });
+    view! {
+        {move || match (generated.get(), session.pat_enabled()) {
+            (Some(g), _) => view! { <ShowOnce token=g.token name=g.name on_done=done/> }.into_any(),
+            (None, false) => view! {
+                <h1>"Generate new token"</h1>
+                <div class="notice warning" role="status">
+                    <strong>"Personal access tokens are turned off by an administrator."</strong>
+                    " New tokens can't be generated until they are turned back on."
+                </div>
+                <a class="button" href="/personal-access-tokens">"Back to personal access tokens"</a>
+            }.into_any(),
+            (None, true) => view! { <GenerateForm generated=generated/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let name_touched = RwSignal::new(false);
+    let selection = RwSignal::new(ScopeSelection::default());
+    let expiration = RwSignal::new(Expiration::Days30);
+    let custom_date = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let server_error = RwSignal::new(None::<api::ApiError>);
+    let submitted = RwSignal::new(false);
+    let held = Signal::derive(move || session.held_scopes());
+
+    let name_error = move || {
+        let local = (name_touched.get() || submitted.get()).then(|| validate_name(&name.get()).err()).flatten();
+        local.map(str::to_owned).or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("name"))))
+    };
+    let scopes_error = move || {
+        let local = (submitted.get() && selection.with(ScopeSelection::is_empty)).then(|| "Select at least one scope.".to_owned());
+        local.or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("scopes"))))
+    };
+    let expiration_value = move || expiration.get().to_request(&custom_date.get(), &today());
+    let expiration_error = move || {
+        let local = submitted.get().then(|| expiration_value().err()).flatten().map(str::to_owned);
+        local.or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("expirationDate"))))
+    };
+    let form_error = move || {
+        server_error.with(|e| {
+            e.as_ref()
+                .filter(|e| ["name", "scopes", "expirationDate"].iter().all(|f| e.for_field(f).is_none()))
+                .map(|e| e.message.clone())
+        })
+    };
+    let valid = move || validate_name(&name.get()).is_ok() && !selection.with(ScopeSelection::is_empty) && expiration_value().is_ok();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submitted.set(true);
+        server_error.set(None);
+        if !valid() || busy.get_untracked() {
+            return;
+        }
+        let request = CreateTokenRequest {
+            name: name.get_untracked().trim().to_owned(),
+            scopes: selection.with_untracked(ScopeSelection::values),
+            personal_access_token: Some(true),
+            expiration_date: expiration_value().ok().flatten(),
+        };
+        let csrf = session.csrf();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match api::create_token(&csrf, &request).await {
+                Ok(created) => generated.set(Some(Generated { name: request.name, token: created.token })),
+                Err(e) => server_error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <h1>"Generate new token"</h1>
+        <p class="lead">"The token acts on your behalf with the scopes you choose here."</p>
+        <form class="card form" on:submit=submit novalidate>
+            <div class="field">
+                <label for="token-name" class="label">"Token name"</label>
+                <input id="token-name" type="text" maxlength="200" autocomplete="off" required
+                    aria-describedby="token-name-hint token-name-error"
+                    aria-invalid=move || name_error().is_some().to_string()
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                    on:blur=move |_| name_touched.set(true) />
+                <p id="token-name-hint" class="hint">
+                    "Say what the token is for, e.g. “CI deploy to production”. Names don't have to be unique."
+                </p>
+                <p id="token-name-error" class="field-error" role="alert">{name_error}</p>
+            </div>
+
+            <ScopePicker selection=selection held=held error=Signal::derive(scopes_error)/>
+
+            <fieldset class="field expiration" aria-describedby="expiration-error">
+                <legend>"Expiration"</legend>
+                <div class="radio-row">
+                    {Expiration::ALL.into_iter().map(|option| {
+                        let id = format!("expires-{}", option.key());
+                        let label_for = id.clone();
+                        view! {
+                            <label class="radio" for=label_for>
+                                <input type="radio" name="expiration" id=id value=option.key()
+                                    prop:checked=move || expiration.get() == option
+                                    on:change=move |_| expiration.set(option) />
+                                {option.label()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+                <Show when=move || expiration.get() == Expiration::Custom>
+                    <label for="expires-on" class="label">"Expires on"</label>
+                    <input id="expires-on" type="date" min=today()
+                        prop:value=move || custom_date.get()
+                        on:input=move |ev| custom_date.set(event_target_value(&ev)) />
+                </Show>
+                <Show when=move || expiration.get() == Expiration::Never>
+                    <p class="hint">"A token that never expires keeps working until you disable or delete it."</p>
+                </Show>
+                <p id="expiration-error" class="field-error" role="alert">{expiration_error}</p>
+            </fieldset>
+
+            <p class="field-error form-error" role="alert">{form_error}</p>
+            <div class="form-actions">
+                <a class="button" href="/personal-access-tokens">"Cancel"</a>
+                <button type="submit" class="button primary" disabled=move || busy.get() || (submitted.get() && !valid())
+                    aria-disabled=move || (!valid()).to_string()>
+                    <Show when=move || busy.get()><Spinner label="Generating"/></Show>
+                    {move || if busy.get() { "Generating…" } else { "Generate token" }}
+                </button>
+            </div>
+        </form>
+    }
+}

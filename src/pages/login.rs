@@ -1,0 +1,102 @@
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use crate::api;
+use crate::components::Spinner;
+use crate::state::{use_session, SessionState};
+
+/// Where to go after signing in: the page the visitor was sent away from, if it is a path
+/// on this site (never another origin).
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login"))
+        .unwrap_or_else(|| "/personal-access-tokens".to_owned())
+}
+
+/// Username and password; errors inline; then back to where the user was going.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let next = move || safe_next(query.with_untracked(|q| q.get("next")));
+
+    // Already signed in: go on.
+    let nav = navigate.clone();
+    Effect::new(move |_| {
+        if matches!(session.state.get(), SessionState::SignedIn(_)) {
+            nav(&next(), NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if username.get_untracked().trim().is_empty() || password.get_untracked().is_empty() {
+            error.set(Some("Enter your username and password.".into()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::sign_in(username.get_untracked().trim(), &password.get_untracked()).await {
+                Ok(info) => session.state.set(SessionState::SignedIn(info)),
+                Err(e) => {
+                    password.set(String::new());
+                    error.set(Some(match e.status {
+                        429 => "Too many sign-in attempts. Wait a minute and try again.".to_owned(),
+                        _ => e.message,
+                    }));
+                }
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <main id="main" class="standalone">
+            <div class="card login">
+                <div class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Tessera"</div>
+                <h1>"Sign in"</h1>
+                <form on:submit=submit novalidate>
+                    <div class="field">
+                        <label for="username" class="label">"Username"</label>
+                        <input id="username" name="username" type="text" autocomplete="username" required
+                            autofocus
+                            aria-describedby="login-error"
+                            prop:value=move || username.get()
+                            on:input=move |ev| username.set(event_target_value(&ev)) />
+                    </div>
+                    <div class="field">
+                        <label for="password" class="label">"Password"</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password" required
+                            aria-describedby="login-error"
+                            prop:value=move || password.get()
+                            on:input=move |ev| password.set(event_target_value(&ev)) />
+                    </div>
+                    <p id="login-error" class="field-error" role="alert">{move || error.get()}</p>
+                    <button type="submit" class="button primary block" disabled=move || busy.get()>
+                        <Show when=move || busy.get()><Spinner label="Signing in"/></Show>
+                        "Sign in"
+                    </button>
+                </form>
+            </div>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/settings/integration/token-settings".into())), "/settings/integration/token-settings");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/personal-access-tokens");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/personal-access-tokens");
+        assert_eq!(safe_next(None), "/personal-access-tokens");
+    }
+}
