@@ -23,7 +23,9 @@ impl ApiError {
     fn network(e: impl std::fmt::Display) -> ApiError {
         ApiError {
             status: 0,
-            message: format!("Tessera could not be reached ({e}). Check your connection and try again."),
+            message: format!(
+                "Tessera could not be reached ({e}). Check your connection and try again."
+            ),
             violations: Vec::new(),
         }
     }
@@ -66,7 +68,11 @@ async fn error_from(response: Response) -> ApiError {
 }
 
 async fn send(request: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
-    let response = request.map_err(ApiError::network)?.send().await.map_err(ApiError::network)?;
+    let response = request
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
     if response.ok() {
         Ok(response)
     } else {
@@ -101,50 +107,77 @@ pub async fn session() -> ApiResult<Option<SessionInfo>> {
 }
 
 pub async fn sign_in(username: &str, password: &str) -> ApiResult<SessionInfo> {
-    let login = LoginRequest { username: username.to_owned(), password: password.to_owned() };
+    let login = LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
     json(body(Request::post("/api/session"), &login)).await
 }
 
 pub async fn sign_out(csrf: &str) -> ApiResult<()> {
-    send(with_csrf(Request::delete("/api/session"), csrf).build()).await.map(|_| ())
+    send(with_csrf(Request::delete("/api/session"), csrf).build())
+        .await
+        .map(|_| ())
 }
 
 /// Every token of `owner`, newest first, following page keys.
 pub async fn own_tokens(owner: &str) -> ApiResult<Vec<ApiToken>> {
-    let selector = format!("owner(\"{}\")", owner.replace('\\', "\\\\").replace('"', "\\\""));
+    let selector = format!(
+        "owner(\"{}\")",
+        owner.replace('\\', "\\\\").replace('"', "\\\"")
+    );
     let first = Request::get("/api/v2/apiTokens").query([
         ("apiTokenSelector", selector.as_str()),
-        ("fields", "+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken"),
+        (
+            "fields",
+            "+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken",
+        ),
         ("pageSize", "1000"),
     ]);
     let mut page: ApiTokenList = json(first.build()).await?;
     let mut tokens = std::mem::take(&mut page.api_tokens);
     while let Some(key) = page.next_page_key.take() {
-        page = json(Request::get("/api/v2/apiTokens").query([("nextPageKey", key.as_str())]).build()).await?;
+        page = json(
+            Request::get("/api/v2/apiTokens")
+                .query([("nextPageKey", key.as_str())])
+                .build(),
+        )
+        .await?;
         tokens.append(&mut page.api_tokens);
     }
     Ok(tokens)
 }
 
 pub async fn create_token(csrf: &str, request: &CreateTokenRequest) -> ApiResult<CreatedToken> {
-    json(body(with_csrf(Request::post("/api/v2/apiTokens"), csrf), request)).await
+    json(body(
+        with_csrf(Request::post("/api/v2/apiTokens"), csrf),
+        request,
+    ))
+    .await
 }
 
 pub async fn update_token(csrf: &str, id: &str, update: &UpdateTokenRequest) -> ApiResult<()> {
     let url = format!("/api/v2/apiTokens/{id}");
-    send(body(with_csrf(Request::put(&url), csrf), update)).await.map(|_| ())
+    send(body(with_csrf(Request::put(&url), csrf), update))
+        .await
+        .map(|_| ())
 }
 
 pub async fn delete_token(csrf: &str, id: &str) -> ApiResult<()> {
     let url = format!("/api/v2/apiTokens/{id}");
-    send(with_csrf(Request::delete(&url), csrf).build()).await.map(|_| ())
+    send(with_csrf(Request::delete(&url), csrf).build())
+        .await
+        .map(|_| ())
 }
 
 /// The token settings object: its id and value.
 pub async fn token_settings() -> ApiResult<(String, TokenSettingsValue)> {
     let list: SettingsList = json(
         Request::get("/api/v2/settings/objects")
-            .query([("schemaIds", TOKEN_SETTINGS_SCHEMA), ("scopes", "environment")])
+            .query([
+                ("schemaIds", TOKEN_SETTINGS_SCHEMA),
+                ("scopes", "environment"),
+            ])
             .build(),
     )
     .await?;
@@ -158,6 +191,12 @@ pub async fn token_settings() -> ApiResult<(String, TokenSettingsValue)> {
 
 pub async fn set_pat_enabled(csrf: &str, object_id: &str, enabled: bool) -> ApiResult<()> {
     let url = format!("/api/v2/settings/objects/{object_id}");
-    let update = SettingsUpdate { value: TokenSettingsValue { pat_enabled: enabled } };
-    send(body(with_csrf(Request::put(&url), csrf), &update)).await.map(|_| ())
+    let update = SettingsUpdate {
+        value: TokenSettingsValue {
+            pat_enabled: enabled,
+        },
+    };
+    send(body(with_csrf(Request::put(&url), csrf), &update))
+        .await
+        .map(|_| ())
 }

@@ -27,8 +27,13 @@ pub enum Expiration {
 }
 
 impl Expiration {
-    pub const ALL: [Expiration; 5] =
-        [Expiration::Days30, Expiration::Days90, Expiration::Year1, Expiration::Custom, Expiration::Never];
+    pub const ALL: [Expiration; 5] = [
+        Expiration::Days30,
+        Expiration::Days90,
+        Expiration::Year1,
+        Expiration::Custom,
+        Expiration::Never,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -53,7 +58,11 @@ impl Expiration {
     /// The `expirationDate` to send. `custom_date` is `YYYY-MM-DD` from a date input and
     /// `today` is the same form in the browser's calendar; the token then expires at
     /// the end of that day in UTC.
-    pub fn to_request(self, custom_date: &str, today: &str) -> Result<Option<String>, &'static str> {
+    pub fn to_request(
+        self,
+        custom_date: &str,
+        today: &str,
+    ) -> Result<Option<String>, &'static str> {
         match self {
             Expiration::Days30 => Ok(Some("now+30d".into())),
             Expiration::Days90 => Ok(Some("now+90d".into())),
@@ -78,7 +87,9 @@ fn is_date(value: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Which scopes are ticked; only scopes the user holds can be.
@@ -121,7 +132,10 @@ impl ScopeSelection {
 
     /// API values in catalog order.
     pub fn values(&self) -> Vec<String> {
-        self.selected.iter().map(|s| s.as_str().to_owned()).collect()
+        self.selected
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect()
     }
 }
 
@@ -139,15 +153,22 @@ mod tests {
 
     #[test]
     fn expiration_presets_become_relative_times() {
-        assert_eq!(Expiration::Days30.to_request("", "2026-11-28"), Ok(Some("now+30d".into())));
+        assert_eq!(
+            Expiration::Days30.to_request("", "2026-11-28"),
+            Ok(Some("now+30d".into()))
+        );
         assert_eq!(Expiration::Never.to_request("", "2026-11-28"), Ok(None));
         assert_eq!(
             Expiration::Custom.to_request("2027-01-31", "2026-11-28"),
             Ok(Some("2027-01-31T23:59:59.999Z".into()))
         );
-        assert!(Expiration::Custom.to_request("2026-11-28", "2026-11-28").is_err());
+        assert!(Expiration::Custom
+            .to_request("2026-11-28", "2026-11-28")
+            .is_err());
         assert!(Expiration::Custom.to_request("", "2026-11-28").is_err());
-        assert!(Expiration::Custom.to_request("31/01/2027", "2026-11-28").is_err());
+        assert!(Expiration::Custom
+            .to_request("31/01/2027", "2026-11-28")
+            .is_err());
     }
 
     #[test]
@@ -171,6 +192,9 @@ mod tests {
         assert!(s.group_fully_selected(ScopeGroup::Metrics, &held));
         s.toggle_group(ScopeGroup::Metrics, &held);
         assert!(s.is_empty());
-        assert!(!s.group_fully_selected(ScopeGroup::Slo, &held), "nothing available");
+        assert!(
+            !s.group_fully_selected(ScopeGroup::Slo, &held),
+            "nothing available"
+        );
     }
 }

@@ -36,17 +36,24 @@ impl SessionContext {
     }
 
     pub fn pat_enabled(&self) -> bool {
-        self.state.with(|s| matches!(s, SessionState::SignedIn(info) if info.pat_enabled))
+        self.state
+            .with(|s| matches!(s, SessionState::SignedIn(info) if info.pat_enabled))
     }
 
     pub fn is_admin(&self) -> bool {
-        self.state.with(|s| matches!(s, SessionState::SignedIn(info) if info.user.admin))
+        self.state
+            .with(|s| matches!(s, SessionState::SignedIn(info) if info.user.admin))
     }
 
     /// Scopes the user may put on a token (admins hold all).
     pub fn held_scopes(&self) -> Vec<Scope> {
         self.state.with(|s| match s {
-            SessionState::SignedIn(info) => info.user.permissions.iter().filter_map(|p| Scope::parse(p)).collect(),
+            SessionState::SignedIn(info) => info
+                .user
+                .permissions
+                .iter()
+                .filter_map(|p| Scope::parse(p))
+                .collect(),
             _ => Vec::new(),
         })
     }
@@ -74,7 +81,9 @@ impl SessionContext {
 }
 
 pub fn provide_session_context() -> SessionContext {
-    let context = SessionContext { state: RwSignal::new(SessionState::Loading) };
+    let context = SessionContext {
+        state: RwSignal::new(SessionState::Loading),
+    };
     context.refresh();
     provide_context(context);
     context

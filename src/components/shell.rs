@@ -14,7 +14,10 @@ pub struct Crumb {
 
 impl Crumb {
     pub const fn link(label: &'static str, href: &'static str) -> Crumb {
-        Crumb { label, href: Some(href) }
+        Crumb {
+            label,
+            href: Some(href),
+        }
     }
     pub const fn here(label: &'static str) -> Crumb {
         Crumb { label, href: None }
@@ -30,9 +33,19 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if session.state.get() == SessionState::SignedOut {
-            let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
             let next = String::from(js_sys::encode_uri_component(&here));
-            navigate(&format!("/login?next={next}"), NavigateOptions { replace: true, ..Default::default() });
+            navigate(
+                &format!("/login?next={next}"),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
     let path = move || location.pathname.get();

@@ -6,7 +6,8 @@ use wasm_bindgen_futures::JsFuture;
 use super::leave_guard::confirm;
 use crate::state::use_leave_guard;
 
-const LEAVE_MESSAGE: &str = "You have not copied the token. It will not be shown again. Leave anyway?";
+const LEAVE_MESSAGE: &str =
+    "You have not copied the token. It will not be shown again. Leave anyway?";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CopyState {
@@ -34,7 +35,11 @@ pub fn ShowOnce(token: String, name: String, on_done: Callback<()>) -> impl Into
                 true => true,
                 false => exec_command_copy(field.get_untracked()),
             };
-            copy_state.set(if ok { CopyState::Copied } else { CopyState::Failed });
+            copy_state.set(if ok {
+                CopyState::Copied
+            } else {
+                CopyState::Failed
+            });
             if ok {
                 guard.set(None);
             }
@@ -92,14 +97,23 @@ pub fn ShowOnce(token: String, name: String, on_done: Callback<()>) -> impl Into
 
 /// `navigator.clipboard.writeText`, where the browser offers it (secure contexts only).
 async fn clipboard_write(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let clipboard = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("clipboard")).unwrap_or(JsValue::UNDEFINED);
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("clipboard"))
+        .unwrap_or(JsValue::UNDEFINED);
     if clipboard.is_undefined() || clipboard.is_null() {
         return false;
     }
-    let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")) else { return false };
-    let Ok(write) = write.dyn_into::<js_sys::Function>() else { return false };
-    let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) else { return false };
+    let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")) else {
+        return false;
+    };
+    let Ok(write) = write.dyn_into::<js_sys::Function>() else {
+        return false;
+    };
+    let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) else {
+        return false;
+    };
     match promise.dyn_into::<js_sys::Promise>() {
         Ok(p) => JsFuture::from(p).await.is_ok(),
         Err(_) => false,

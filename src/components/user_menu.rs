@@ -12,28 +12,43 @@ pub fn UserMenu() -> impl IntoView {
     let session = use_session();
     let open = RwSignal::new(false);
     let navigate = use_navigate();
-    let name = move || session.info().map(|i| i.user.display_name).unwrap_or_default();
+    let name = move || {
+        session
+            .info()
+            .map(|i| i.user.display_name)
+            .unwrap_or_default()
+    };
     let username = move || session.info().map(|i| i.user.username).unwrap_or_default();
     let menu: NodeRef<leptos::html::Div> = NodeRef::new();
     let button: NodeRef<leptos::html::Button> = NodeRef::new();
 
     let focus_item = move |delta: i32| {
         let Some(menu) = menu.get() else { return };
-        let Ok(items) = menu.query_selector_all("[role=menuitem]") else { return };
+        let Ok(items) = menu.query_selector_all("[role=menuitem]") else {
+            return;
+        };
         let count = items.length() as i32;
         if count == 0 {
             return;
         }
-        let active = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
+        let active = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element());
         let current = (0..count).find(|i| {
-            items.item(*i as u32).map(|n| Some(n) == active.clone().map(Into::into)).unwrap_or(false)
+            items
+                .item(*i as u32)
+                .map(|n| Some(n) == active.clone().map(Into::into))
+                .unwrap_or(false)
         });
         let next = match current {
             Some(i) => (i + delta).rem_euclid(count),
             None if delta < 0 => count - 1,
             None => 0,
         };
-        if let Some(el) = items.item(next as u32).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(n).ok()) {
+        if let Some(el) = items
+            .item(next as u32)
+            .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(n).ok())
+        {
             let _ = el.focus();
         }
     };

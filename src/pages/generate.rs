@@ -26,7 +26,12 @@ pub fn GeneratePage() -> impl IntoView {
 
 fn today() -> String {
     let now = js_sys::Date::new_0();
-    format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.get_full_year(),
+        now.get_month() + 1,
+        now.get_date()
+    )
 }
 
 #[component]
@@ -68,26 +73,45 @@ fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
     let held = Signal::derive(move || session.held_scopes());
 
     let name_error = move || {
-        let local = (name_touched.get() || submitted.get()).then(|| validate_name(&name.get()).err()).flatten();
-        local.map(str::to_owned).or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("name"))))
+        let local = (name_touched.get() || submitted.get())
+            .then(|| validate_name(&name.get()).err())
+            .flatten();
+        local
+            .map(str::to_owned)
+            .or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("name"))))
     };
     let scopes_error = move || {
-        let local = (submitted.get() && selection.with(ScopeSelection::is_empty)).then(|| "Select at least one scope.".to_owned());
+        let local = (submitted.get() && selection.with(ScopeSelection::is_empty))
+            .then(|| "Select at least one scope.".to_owned());
         local.or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("scopes"))))
     };
     let expiration_value = move || expiration.get().to_request(&custom_date.get(), &today());
     let expiration_error = move || {
-        let local = submitted.get().then(|| expiration_value().err()).flatten().map(str::to_owned);
-        local.or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("expirationDate"))))
+        let local = submitted
+            .get()
+            .then(|| expiration_value().err())
+            .flatten()
+            .map(str::to_owned);
+        local.or_else(|| {
+            server_error.with(|e| e.as_ref().and_then(|e| e.for_field("expirationDate")))
+        })
     };
     let form_error = move || {
         server_error.with(|e| {
             e.as_ref()
-                .filter(|e| ["name", "scopes", "expirationDate"].iter().all(|f| e.for_field(f).is_none()))
+                .filter(|e| {
+                    ["name", "scopes", "expirationDate"]
+                        .iter()
+                        .all(|f| e.for_field(f).is_none())
+                })
                 .map(|e| e.message.clone())
         })
     };
-    let valid = move || validate_name(&name.get()).is_ok() && !selection.with(ScopeSelection::is_empty) && expiration_value().is_ok();
+    let valid = move || {
+        validate_name(&name.get()).is_ok()
+            && !selection.with(ScopeSelection::is_empty)
+            && expiration_value().is_ok()
+    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -106,7 +130,10 @@ fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
         busy.set(true);
         leptos::task::spawn_local(async move {
             match api::create_token(&csrf, &request).await {
-                Ok(created) => generated.set(Some(Generated { name: request.name, token: created.token })),
+                Ok(created) => generated.set(Some(Generated {
+                    name: request.name,
+                    token: created.token,
+                })),
                 Err(e) => server_error.set(Some(e)),
             }
             busy.set(false);

@@ -9,8 +9,13 @@ use crate::state::{use_session, SessionState};
 /// Where to go after signing in: the page the visitor was sent away from, if it is a path
 /// on this site (never another origin).
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login"))
-        .unwrap_or_else(|| "/personal-access-tokens".to_owned())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.starts_with("/\\")
+            && !n.starts_with("/login")
+    })
+    .unwrap_or_else(|| "/personal-access-tokens".to_owned())
 }
 
 /// Username and password; errors inline; then back to where the user was going.
@@ -29,7 +34,13 @@ pub fn LoginPage() -> impl IntoView {
     let nav = navigate.clone();
     Effect::new(move |_| {
         if matches!(session.state.get(), SessionState::SignedIn(_)) {
-            nav(&next(), NavigateOptions { replace: true, ..Default::default() });
+            nav(
+                &next(),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
 
@@ -94,9 +105,18 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_site() {
-        assert_eq!(safe_next(Some("/settings/integration/token-settings".into())), "/settings/integration/token-settings");
-        assert_eq!(safe_next(Some("//evil.example".into())), "/personal-access-tokens");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/personal-access-tokens");
+        assert_eq!(
+            safe_next(Some("/settings/integration/token-settings".into())),
+            "/settings/integration/token-settings"
+        );
+        assert_eq!(
+            safe_next(Some("//evil.example".into())),
+            "/personal-access-tokens"
+        );
+        assert_eq!(
+            safe_next(Some("https://evil.example".into())),
+            "/personal-access-tokens"
+        );
         assert_eq!(safe_next(None), "/personal-access-tokens");
     }
 }

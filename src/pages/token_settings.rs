@@ -17,7 +17,11 @@ enum Save {
 /// on or off for everyone. Saves at once; on failure goes back and says why.
 #[component]
 pub fn TokenSettingsPage() -> impl IntoView {
-    let crumbs = vec![Crumb::here("Settings"), Crumb::here("Integration"), Crumb::here("Token settings")];
+    let crumbs = vec![
+        Crumb::here("Settings"),
+        Crumb::here("Integration"),
+        Crumb::here("Token settings"),
+    ];
     view! {
         <Shell crumbs=crumbs>
             {move || if use_session().is_admin() { view! { <Settings/> }.into_any() } else { view! { <NoAccess/> }.into_any() }}

@@ -26,7 +26,9 @@ fn Tokens() -> impl IntoView {
     let delete_busy = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
     let confirm_delete = Callback::new(move |()| {
-        let Some(token) = deleting.get_untracked() else { return };
+        let Some(token) = deleting.get_untracked() else {
+            return;
+        };
         delete_busy.set(true);
         let csrf = session.csrf();
         leptos::task::spawn_local(async move {
@@ -38,7 +40,11 @@ fn Tokens() -> impl IntoView {
                 }
                 Err(e) => {
                     deleting.set(None);
-                    delete_error.set(Some(format!("“{}” was not deleted: {}", token.name.unwrap_or_default(), e.message)));
+                    delete_error.set(Some(format!(
+                        "“{}” was not deleted: {}",
+                        token.name.unwrap_or_default(),
+                        e.message
+                    )));
                 }
             }
             delete_busy.set(false);
@@ -151,7 +157,12 @@ fn TokenRow(token: ApiToken, on_delete: Callback<ApiToken>) -> impl IntoView {
     let name = token.name.clone().unwrap_or_default();
     let id = token.id.clone();
     let scopes = token.scopes.clone().unwrap_or_default();
-    let expires_ms = token.expiration_date.clone().flatten().as_deref().and_then(format::parse_iso);
+    let expires_ms = token
+        .expiration_date
+        .clone()
+        .flatten()
+        .as_deref()
+        .and_then(format::parse_iso);
     let expired = expires_ms.is_some_and(|ms| ms <= format::now_ms());
     let toggle = {
         let id = id.clone();
@@ -162,7 +173,10 @@ fn TokenRow(token: ApiToken, on_delete: Callback<ApiToken>) -> impl IntoView {
             error.set(None);
             enabled.set(want);
             leptos::task::spawn_local(async move {
-                let update = UpdateTokenRequest { enabled: Some(want), ..Default::default() };
+                let update = UpdateTokenRequest {
+                    enabled: Some(want),
+                    ..Default::default()
+                };
                 if let Err(e) = api::update_token(&csrf, &id, &update).await {
                     enabled.set(!want);
                     error.set(Some(e.message));

@@ -21,14 +21,21 @@ fn parse_permissions(values: &[String]) -> anyhow::Result<ScopeSet> {
 }
 
 fn clean_zones(values: &[String]) -> Vec<String> {
-    values.iter().map(|z| z.trim().to_owned()).filter(|z| !z.is_empty()).collect()
+    values
+        .iter()
+        .map(|z| z.trim().to_owned())
+        .filter(|z| !z.is_empty())
+        .collect()
 }
 
 /// The password from stdin, or a generated one that is printed.
 fn password_from(stdin: bool) -> anyhow::Result<(String, bool)> {
     if stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
         let pw = line.trim_end_matches(['\r', '\n']).to_owned();
         if pw.chars().count() < 8 {
             bail!("the password must be at least 8 characters long");
@@ -48,7 +55,15 @@ fn not_found(e: StoreError, username: &str) -> anyhow::Error {
 
 pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { username, display_name, admin, permissions, zones, all_zones, password_stdin } => {
+        UserCommand::Add {
+            username,
+            display_name,
+            admin,
+            permissions,
+            zones,
+            all_zones,
+            password_stdin,
+        } => {
             let name = Username::parse(&username).map_err(|e| anyhow::anyhow!(e))?;
             let (pw, generated) = password_from(password_stdin)?;
             let user = User {
@@ -70,16 +85,32 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
                 println!("password: {pw}");
             }
         }
-        UserCommand::Passwd { username, password_stdin } => {
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
             let (pw, generated) = password_from(password_stdin)?;
-            let patch = UserPatch { password_hash: Some(password::hash(&pw)?), ..UserPatch::default() };
-            store.update_user(&username, &patch).await.map_err(|e| not_found(e, &username))?;
+            let patch = UserPatch {
+                password_hash: Some(password::hash(&pw)?),
+                ..UserPatch::default()
+            };
+            store
+                .update_user(&username, &patch)
+                .await
+                .map_err(|e| not_found(e, &username))?;
             println!("password changed for {username}");
             if generated {
                 println!("password: {pw}");
             }
         }
-        UserCommand::Update { username, permissions, zones, all_zones, admin, display_name } => {
+        UserCommand::Update {
+            username,
+            permissions,
+            zones,
+            all_zones,
+            admin,
+            display_name,
+        } => {
             let patch = UserPatch {
                 permissions: permissions.as_deref().map(parse_permissions).transpose()?,
                 zones: zones.as_deref().map(clean_zones),
@@ -88,17 +119,34 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
                 display_name,
                 ..UserPatch::default()
             };
-            store.update_user(&username, &patch).await.map_err(|e| not_found(e, &username))?;
+            store
+                .update_user(&username, &patch)
+                .await
+                .map_err(|e| not_found(e, &username))?;
             println!("updated user {username}");
         }
         UserCommand::Disable { username } => set_active(store, &username, false).await?,
         UserCommand::Enable { username } => set_active(store, &username, true).await?,
         UserCommand::List => {
-            println!("{:<24} {:<6} {:<8} {:<24} PERMISSIONS", "USERNAME", "ADMIN", "ACTIVE", "ZONES");
+            println!(
+                "{:<24} {:<6} {:<8} {:<24} PERMISSIONS",
+                "USERNAME", "ADMIN", "ACTIVE", "ZONES"
+            );
             for u in store.users().await? {
-                let zones = if u.all_zones { "*".to_owned() } else { u.zones.join(",") };
-                let perms = if u.admin { "(all)".to_owned() } else { u.permissions.to_strings().join(",") };
-                println!("{:<24} {:<6} {:<8} {:<24} {}", u.username, u.admin, u.active, zones, perms);
+                let zones = if u.all_zones {
+                    "*".to_owned()
+                } else {
+                    u.zones.join(",")
+                };
+                let perms = if u.admin {
+                    "(all)".to_owned()
+                } else {
+                    u.permissions.to_strings().join(",")
+                };
+                println!(
+                    "{:<24} {:<6} {:<8} {:<24} {}",
+                    u.username, u.admin, u.active, zones, perms
+                );
             }
         }
     }
@@ -106,8 +154,17 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
 }
 
 async fn set_active(store: &dyn Store, username: &str, active: bool) -> anyhow::Result<()> {
-    let patch = UserPatch { active: Some(active), ..UserPatch::default() };
-    store.update_user(username, &patch).await.map_err(|e| not_found(e, username))?;
-    println!("{} user {username}", if active { "enabled" } else { "disabled" });
+    let patch = UserPatch {
+        active: Some(active),
+        ..UserPatch::default()
+    };
+    store
+        .update_user(username, &patch)
+        .await
+        .map_err(|e| not_found(e, username))?;
+    println!(
+        "{} user {username}",
+        if active { "enabled" } else { "disabled" }
+    );
     Ok(())
 }

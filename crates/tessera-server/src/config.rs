@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "tessera-server", version, about = "Tessera: personal access tokens with a web console")]
+#[command(
+    name = "tessera-server",
+    version,
+    about = "Tessera: personal access tokens with a web console"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,7 +35,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Database URL; the default is an embedded SQLite file under ./data/.
-    #[arg(long, env = "TESSERA_DATABASE_URL", default_value = "sqlite://data/tessera.db", global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_DATABASE_URL",
+        default_value = "sqlite://data/tessera.db",
+        global = true
+    )]
     pub database_url: String,
 }
 

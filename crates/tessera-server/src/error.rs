@@ -10,7 +10,10 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
-    BadRequest { message: String, violations: Vec<ConstraintViolation> },
+    BadRequest {
+        message: String,
+        violations: Vec<ConstraintViolation>,
+    },
     /// One message for every authentication failure, so none of them can be told apart.
     #[error("unauthorized")]
     Unauthorized,
@@ -21,7 +24,10 @@ pub enum ApiError {
     Forbidden(String),
     /// A 403 that names the inputs it concerns (e.g. scopes the caller does not hold).
     #[error("{message}")]
-    ForbiddenFields { message: String, violations: Vec<ConstraintViolation> },
+    ForbiddenFields {
+        message: String,
+        violations: Vec<ConstraintViolation>,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error("payload too large")]
@@ -34,11 +40,18 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::BadRequest { message: message.into(), violations: Vec::new() }
+        ApiError::BadRequest {
+            message: message.into(),
+            violations: Vec::new(),
+        }
     }
 
     /// A 400 naming one invalid input.
-    pub fn invalid(location: ParameterLocation, path: &str, message: impl Into<String>) -> ApiError {
+    pub fn invalid(
+        location: ParameterLocation,
+        path: &str,
+        message: impl Into<String>,
+    ) -> ApiError {
         let message = message.into();
         ApiError::BadRequest {
             message: format!("Constraints violated: {path}: {message}"),
@@ -70,7 +83,11 @@ impl From<StoreError> for ApiError {
 }
 
 /// Renders an envelope with the given status and message.
-pub fn envelope(status: StatusCode, message: &str, violations: Vec<ConstraintViolation>) -> Response {
+pub fn envelope(
+    status: StatusCode,
+    message: &str,
+    violations: Vec<ConstraintViolation>,
+) -> Response {
     let mut body = ErrorEnvelope::new(status.as_u16(), message);
     body.error.constraint_violations = violations;
     (status, Json(body)).into_response()
@@ -84,13 +101,21 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let (message, violations) = match self {
-            ApiError::BadRequest { message, violations }
-            | ApiError::ForbiddenFields { message, violations } => (message, violations),
+            ApiError::BadRequest {
+                message,
+                violations,
+            }
+            | ApiError::ForbiddenFields {
+                message,
+                violations,
+            } => (message, violations),
             ApiError::Unauthorized => ("Missing or invalid authentication".to_owned(), Vec::new()),
             ApiError::InvalidCredentials => ("Invalid username or password".to_owned(), Vec::new()),
             ApiError::Forbidden(m) | ApiError::NotFound(m) => (m, Vec::new()),
             ApiError::PayloadTooLarge => ("Request body is too large".to_owned(), Vec::new()),
-            ApiError::TooManyRequests { .. } => ("Too many requests; try again later".to_owned(), Vec::new()),
+            ApiError::TooManyRequests { .. } => {
+                ("Too many requests; try again later".to_owned(), Vec::new())
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 ("Internal server error".to_owned(), Vec::new())
@@ -98,12 +123,15 @@ impl IntoResponse for ApiError {
         };
         let mut response = envelope(status, &message, violations);
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Api-Token"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Api-Token"),
+            );
         }
         if let Some(secs) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, secs.max(1).into());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.max(1).into());
         }
         response
     }

@@ -15,13 +15,21 @@ use crate::store::{SqliteStore, Store, StoreError, User, UserPatch};
 
 /// Opens the database named by `url`, creating the directory of a SQLite file.
 pub async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let file = path.split('?').next().unwrap_or_default();
-        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    SqliteStore::open(url).await.with_context(|| format!("opening the database {url}"))
+    SqliteStore::open(url)
+        .await
+        .with_context(|| format!("opening the database {url}"))
 }
 
 /// On an empty database: an `admin` with `TESSERA_ADMIN_PASSWORD` or a generated password.
@@ -62,24 +70,48 @@ struct DemoUser {
 }
 
 const DEMO_USERS: [DemoUser; 3] = [
-    DemoUser { username: "admin", display_name: "Administrator", admin: true, permissions: &[], zones: &[] },
+    DemoUser {
+        username: "admin",
+        display_name: "Administrator",
+        admin: true,
+        permissions: &[],
+        zones: &[],
+    },
     DemoUser {
         username: "alice",
         display_name: "Alice Analyst",
         admin: false,
-        permissions: &["apiTokens.read", "entities.read", "metrics.read", "problems.read", "slo.read"],
+        permissions: &[
+            "apiTokens.read",
+            "entities.read",
+            "metrics.read",
+            "problems.read",
+            "slo.read",
+        ],
         zones: &["Production"],
     },
-    DemoUser { username: "bob", display_name: "Bob Newcomer", admin: false, permissions: &[], zones: &[] },
+    DemoUser {
+        username: "bob",
+        display_name: "Bob Newcomer",
+        admin: false,
+        permissions: &[],
+        zones: &[],
+    },
 ];
 
 /// Demo mode: (re)sets the demo users' passwords, prints them, and turns PATs on.
 async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
-    let shared = std::env::var("TESSERA_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
+    let shared = std::env::var("TESSERA_DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     println!("Demo mode: sign in as one of these users");
     for demo in &DEMO_USERS {
-        let admin_pw = std::env::var("TESSERA_ADMIN_PASSWORD").ok().filter(|p| demo.admin && !p.is_empty());
-        let pw = admin_pw.or_else(|| shared.clone()).unwrap_or_else(password::generate);
+        let admin_pw = std::env::var("TESSERA_ADMIN_PASSWORD")
+            .ok()
+            .filter(|p| demo.admin && !p.is_empty());
+        let pw = admin_pw
+            .or_else(|| shared.clone())
+            .unwrap_or_else(password::generate);
         let permissions = ScopeSet::from_stored(demo.permissions.iter().copied());
         let zones: Vec<String> = demo.zones.iter().map(|z| (*z).to_owned()).collect();
         let patch = UserPatch {
@@ -96,7 +128,11 @@ async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
                         password_hash: patch.password_hash.clone().unwrap_or_default(),
                         admin: demo.admin,
                         active: true,
-                        permissions: if demo.admin { ScopeSet::ALL } else { permissions },
+                        permissions: if demo.admin {
+                            ScopeSet::ALL
+                        } else {
+                            permissions
+                        },
                         all_zones: demo.admin,
                         zones,
                     })
@@ -109,7 +145,11 @@ async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
         } else if demo.permissions.is_empty() {
             "no permissions".to_owned()
         } else {
-            format!("{} in zone {}", demo.permissions.join(", "), demo.zones.join(","))
+            format!(
+                "{} in zone {}",
+                demo.permissions.join(", "),
+                demo.zones.join(",")
+            )
         };
         println!("  {:<6} {:<22} ({what})", demo.username, pw);
     }
@@ -123,14 +163,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         seed_demo(store.as_ref()).await?;
     }
-    let index = AuthIndex::new(&store.all_tokens().await?, &store.users().await?, store.pat_enabled().await?);
+    let index = AuthIndex::new(
+        &store.all_tokens().await?,
+        &store.users().await?,
+        store.pat_enabled().await?,
+    );
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
         .ok();
     if let Some(assets) = &args.assets {
         if !assets.join("index.html").is_file() {
-            anyhow::bail!("{} has no index.html: build the console first (make console)", assets.display());
+            anyhow::bail!(
+                "{} has no index.html: build the console first (make console)",
+                assets.display()
+            );
         }
     }
     let state = AppState(Arc::new(Inner {
@@ -143,19 +190,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             login_attempts_per_user: args.login_attempts_per_user,
             login_attempts_per_address: args.login_attempts_per_address,
         },
-        login_limiter: LoginLimiter::new(args.login_attempts_per_user, args.login_attempts_per_address),
+        login_limiter: LoginLimiter::new(
+            args.login_attempts_per_user,
+            args.login_attempts_per_address,
+        ),
         metrics,
         token_writes: tokio::sync::Mutex::new(()),
     }));
     spawn_maintenance(state.clone(), args.user_refresh);
 
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("Tessera listening on http://{addr}");
     let app = http::app(state, args.assets.clone());
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shut down");
     Ok(())
 }

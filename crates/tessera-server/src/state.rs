@@ -72,7 +72,14 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Writes an audit row; a failure is logged, never hidden, and does not undo the action
     /// (which has already been committed).
-    pub async fn audit(&self, actor: &str, client: Option<IpAddr>, event: &str, target: Option<&str>, detail: Option<String>) {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        client: Option<IpAddr>,
+        event: &str,
+        target: Option<&str>,
+        detail: Option<String>,
+    ) {
         let row = AuditEvent {
             at: crate::domain::time::now(),
             actor: actor.to_owned(),

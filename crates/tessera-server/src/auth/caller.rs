@@ -34,8 +34,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Session { user: Arc<UserEntry>, session: SessionRecord, client: IpAddr },
-    Token { principal: TokenPrincipal, client: IpAddr },
+    Session {
+        user: Arc<UserEntry>,
+        session: SessionRecord,
+        client: IpAddr,
+    },
+    Token {
+        principal: TokenPrincipal,
+        client: IpAddr,
+    },
 }
 
 impl From<Denied> for ApiError {
@@ -109,7 +116,9 @@ impl Caller {
     pub fn require_settings(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
         self.require(state, scope)?;
         if !self.sees_all_tokens() {
-            return Err(ApiError::Forbidden("Only administrators may access token settings".into()));
+            return Err(ApiError::Forbidden(
+                "Only administrators may access token settings".into(),
+            ));
         }
         Ok(())
     }
@@ -138,7 +147,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state).await.unwrap_or(ClientAddr(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state)
+            .await
+            .unwrap_or(ClientAddr(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
             let principal = state.index.authenticate(value, time::now())?;
@@ -147,20 +158,37 @@ impl FromRequestParts<AppState> for Caller {
         let (user, session) = session_user(parts, state).await?;
         let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if writes {
-            let sent = parts.headers.get("x-csrf-token").map(|v| v.as_bytes()).unwrap_or_default();
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .map(|v| v.as_bytes())
+                .unwrap_or_default();
             if !bool::from(sent.ct_eq(session.csrf_token.as_bytes())) {
-                return Err(ApiError::Forbidden("Missing or invalid CSRF token (X-CSRF-Token)".into()));
+                return Err(ApiError::Forbidden(
+                    "Missing or invalid CSRF token (X-CSRF-Token)".into(),
+                ));
             }
         }
-        Ok(Caller::Session { user, session, client })
+        Ok(Caller::Session {
+            user,
+            session,
+            client,
+        })
     }
 }
 
 /// The signed-in user of a request with a valid, unexpired session cookie.
-pub async fn session_user(parts: &Parts, state: &AppState) -> Result<(Arc<UserEntry>, SessionRecord), ApiError> {
+pub async fn session_user(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(Arc<UserEntry>, SessionRecord), ApiError> {
     let cookie = session::cookie_value(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let digest = session::digest(cookie);
-    let record = state.store.session(&digest).await?.ok_or(ApiError::Unauthorized)?;
+    let record = state
+        .store
+        .session(&digest)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let now = time::now();
     if now - record.last_seen_at > state.session_idle_ms() {
         state.store.delete_session(&digest).await?;

@@ -181,7 +181,10 @@ impl AuthIndex {
     }
 
     pub fn remove_token(&self, id: &str) {
-        self.tokens.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.tokens
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     /// Replaces every user (users change only through the CLI, which the server re-reads).
@@ -194,7 +197,11 @@ impl AuthIndex {
     }
 
     pub fn user(&self, username: &str) -> Option<Arc<UserEntry>> {
-        self.users.read().unwrap_or_else(|e| e.into_inner()).get(username).cloned()
+        self.users
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(username)
+            .cloned()
     }
 
     /// Rules 1–5 for an `Authorization` header value.
@@ -218,11 +225,18 @@ impl AuthIndex {
         if !entry.enabled || entry.expires_at.is_some_and(|at| at <= now) {
             return Err(Denied::Unauthorized);
         }
-        let owner = self.user(&entry.owner).filter(|u| u.active).ok_or(Denied::Unauthorized)?;
+        let owner = self
+            .user(&entry.owner)
+            .filter(|u| u.active)
+            .ok_or(Denied::Unauthorized)?;
         if entry.personal && !self.pat_enabled() {
             return Err(Denied::PatDisabled);
         }
-        Ok(TokenPrincipal { token_id: id.as_str().to_owned(), token: entry, owner })
+        Ok(TokenPrincipal {
+            token_id: id.as_str().to_owned(),
+            token: entry,
+            owner,
+        })
     }
 }
 
@@ -269,35 +283,63 @@ mod tests {
         let token = Token::generate();
         let alice = user("alice", &[Scope::MetricsRead]);
         let mut rec = record(&token, "alice", &[Scope::MetricsRead, Scope::SloRead]);
-        let index = AuthIndex::new(&[rec.clone()], &[alice.clone()], true);
+        let index = AuthIndex::new(
+            std::slice::from_ref(&rec),
+            std::slice::from_ref(&alice),
+            true,
+        );
 
         let ok = index.authenticate(&header(&token), 0).unwrap();
         assert_eq!(ok.require(Scope::MetricsRead), Ok(()));
-        assert_eq!(ok.require(Scope::EntitiesRead), Err(Denied::MissingScope(Scope::EntitiesRead)));
-        assert_eq!(ok.require(Scope::SloRead), Err(Denied::OwnerLacksPermission(Scope::SloRead)));
+        assert_eq!(
+            ok.require(Scope::EntitiesRead),
+            Err(Denied::MissingScope(Scope::EntitiesRead))
+        );
+        assert_eq!(
+            ok.require(Scope::SloRead),
+            Err(Denied::OwnerLacksPermission(Scope::SloRead))
+        );
         assert_eq!(ok.owner.zones_header(), "Production");
 
-        assert_eq!(index.authenticate("Bearer x", 0).unwrap_err(), Denied::Unauthorized);
+        assert_eq!(
+            index.authenticate("Bearer x", 0).unwrap_err(),
+            Denied::Unauthorized
+        );
         let other = Token::generate();
-        assert_eq!(index.authenticate(&header(&other), 0).unwrap_err(), Denied::Unauthorized);
+        assert_eq!(
+            index.authenticate(&header(&other), 0).unwrap_err(),
+            Denied::Unauthorized
+        );
 
         index.set_pat_enabled(false);
-        assert_eq!(index.authenticate(&header(&token), 0).unwrap_err(), Denied::PatDisabled);
+        assert_eq!(
+            index.authenticate(&header(&token), 0).unwrap_err(),
+            Denied::PatDisabled
+        );
         index.set_pat_enabled(true);
 
         rec.expires_at = Some(10);
         index.put_token(&rec);
-        assert_eq!(index.authenticate(&header(&token), 10).unwrap_err(), Denied::Unauthorized);
+        assert_eq!(
+            index.authenticate(&header(&token), 10).unwrap_err(),
+            Denied::Unauthorized
+        );
         assert!(index.authenticate(&header(&token), 9).is_ok());
 
         let mut inactive = alice;
         inactive.active = false;
         index.replace_users(&[inactive]);
-        assert_eq!(index.authenticate(&header(&token), 0).unwrap_err(), Denied::Unauthorized);
+        assert_eq!(
+            index.authenticate(&header(&token), 0).unwrap_err(),
+            Denied::Unauthorized
+        );
 
         index.remove_token(token.id().as_str());
         index.replace_users(&[user("alice", &[])]);
-        assert_eq!(index.authenticate(&header(&token), 0).unwrap_err(), Denied::Unauthorized);
+        assert_eq!(
+            index.authenticate(&header(&token), 0).unwrap_err(),
+            Denied::Unauthorized
+        );
     }
 
     #[test]

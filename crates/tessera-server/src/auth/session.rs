@@ -51,9 +51,15 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; tessera_session=abc; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; tessera_session=abc; b=2"),
+        );
         assert_eq!(cookie_value(&headers), Some("abc"));
-        headers.insert(header::COOKIE, HeaderValue::from_static("tessera_sessionx=1"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tessera_sessionx=1"),
+        );
         assert_eq!(cookie_value(&headers), None);
     }
 
@@ -62,6 +68,9 @@ mod tests {
         let c = set_cookie("v", true, 60);
         let c = c.to_str().unwrap();
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
-        assert!(!set_cookie("v", false, 60).to_str().unwrap().contains("Secure"));
+        assert!(!set_cookie("v", false, 60)
+            .to_str()
+            .unwrap()
+            .contains("Secure"));
     }
 }

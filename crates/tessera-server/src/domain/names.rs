@@ -53,11 +53,17 @@ mod tests {
 
     #[test]
     fn token_names_are_trimmed_and_bounded() {
-        assert_eq!(TokenName::parse("  ci deploy ").unwrap().as_str(), "ci deploy");
+        assert_eq!(
+            TokenName::parse("  ci deploy ").unwrap().as_str(),
+            "ci deploy"
+        );
         assert!(TokenName::parse("   ").is_err());
         assert!(TokenName::parse(&"x".repeat(100)).is_ok());
         assert!(TokenName::parse(&"x".repeat(101)).is_err());
-        assert!(TokenName::parse(&"é".repeat(100)).is_ok(), "characters, not bytes");
+        assert!(
+            TokenName::parse(&"é".repeat(100)).is_ok(),
+            "characters, not bytes"
+        );
         assert!(TokenName::parse("a\u{0}b").is_err());
         assert!(TokenName::parse("<img src=x onerror=alert(1)>").is_ok());
     }

@@ -23,7 +23,9 @@ impl Selector {
         let mut selector = Selector::default();
         let mut rest = input.trim();
         while !rest.is_empty() {
-            let open = rest.find('(').ok_or("Expected a criterion such as owner(\"alice\")")?;
+            let open = rest
+                .find('(')
+                .ok_or("Expected a criterion such as owner(\"alice\")")?;
             let key = rest[..open].trim();
             let (args, after) = parse_args(&rest[open + 1..])?;
             match key {
@@ -152,7 +154,13 @@ pub struct Fields(pub Vec<Field>);
 
 impl Default for Fields {
     fn default() -> Self {
-        Fields(vec![Field::Id, Field::Name, Field::Enabled, Field::Owner, Field::CreationDate])
+        Fields(vec![
+            Field::Id,
+            Field::Name,
+            Field::Enabled,
+            Field::Owner,
+            Field::CreationDate,
+        ])
     }
 }
 
@@ -162,7 +170,11 @@ impl Fields {
     pub fn parse(input: &str) -> Result<Fields, String> {
         let items: Vec<&str> = input.split(',').collect();
         let modifies = items.iter().all(|i| i.starts_with(['+', '-', ' ']));
-        let mut fields = if modifies { Fields::default().0 } else { vec![Field::Id] };
+        let mut fields = if modifies {
+            Fields::default().0
+        } else {
+            vec![Field::Id]
+        };
         for item in items {
             let (remove, name) = match item.as_bytes().first() {
                 Some(b'-') => (true, &item[1..]),
@@ -204,7 +216,10 @@ pub struct Sort {
 
 impl Default for Sort {
     fn default() -> Self {
-        Sort { key: SortKey::CreationDate, descending: true }
+        Sort {
+            key: SortKey::CreationDate,
+            descending: true,
+        }
     }
 }
 
@@ -314,16 +329,34 @@ mod tests {
 
     #[test]
     fn sort_reads_direction_prefixes() {
-        assert_eq!(Sort::parse("-name").unwrap(), Sort { key: SortKey::Name, descending: true });
-        assert_eq!(Sort::parse("+name").unwrap(), Sort { key: SortKey::Name, descending: false });
-        assert_eq!(Sort::parse(" expirationDate").unwrap().key, SortKey::ExpirationDate);
+        assert_eq!(
+            Sort::parse("-name").unwrap(),
+            Sort {
+                key: SortKey::Name,
+                descending: true
+            }
+        );
+        assert_eq!(
+            Sort::parse("+name").unwrap(),
+            Sort {
+                key: SortKey::Name,
+                descending: false
+            }
+        );
+        assert_eq!(
+            Sort::parse(" expirationDate").unwrap().key,
+            SortKey::ExpirationDate
+        );
         assert!(Sort::parse("owner").is_err());
     }
 
     #[test]
     fn page_keys_round_trip_and_reject_garbage() {
         let key = PageKey {
-            query: ListQuery { page_size: 5, ..ListQuery::default() },
+            query: ListQuery {
+                page_size: 5,
+                ..ListQuery::default()
+            },
             snapshot: 42,
             offset: 10,
         };

@@ -29,7 +29,8 @@ pub fn parse_expiration(value: &str, now: Millis) -> Result<Millis, &'static str
     let at = match value.trim().strip_prefix("now") {
         Some(rest) => relative(rest, now, Direction::Plus)
             .ok_or("Use an ISO-8601 date or now+<n><unit> with a unit of m, h, d, w, M or y")?,
-        None => iso(value.trim()).ok_or("Use an ISO-8601 date such as 2027-01-31T00:00:00Z or now+30d")?,
+        None => iso(value.trim())
+            .ok_or("Use an ISO-8601 date such as 2027-01-31T00:00:00Z or now+30d")?,
     };
     if at <= now {
         return Err("Expiration date must be in the future");
@@ -44,7 +45,8 @@ pub fn parse_bound(value: &str, now: Millis) -> Result<Millis, &'static str> {
         return if rest.is_empty() {
             Ok(now)
         } else {
-            relative(rest, now, Direction::Minus).ok_or("Use now-<n><unit> with a unit of m, h, d, w, M or y")
+            relative(rest, now, Direction::Minus)
+                .ok_or("Use now-<n><unit> with a unit of m, h, d, w, M or y")
         };
     }
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -54,7 +56,9 @@ pub fn parse_bound(value: &str, now: Millis) -> Result<Millis, &'static str> {
 }
 
 fn iso(value: &str) -> Option<Millis> {
-    DateTime::parse_from_rfc3339(value).ok().map(|t| t.timestamp_millis())
+    DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 fn relative(rest: &str, now: Millis, direction: Direction) -> Option<Millis> {
@@ -64,7 +68,10 @@ fn relative(rest: &str, now: Millis, direction: Direction) -> Option<Millis> {
     };
     let rest = rest.strip_prefix(sign)?;
     let unit = rest.chars().last()?;
-    let amount: u32 = rest[..rest.len() - unit.len_utf8()].parse().ok().filter(|n| *n > 0)?;
+    let amount: u32 = rest[..rest.len() - unit.len_utf8()]
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)?;
     let base = Utc.timestamp_millis_opt(now).single()?;
     let shifted = match unit {
         'm' | 'h' | 'd' | 'w' => {
@@ -81,7 +88,11 @@ fn relative(rest: &str, now: Millis, direction: Direction) -> Option<Millis> {
             }
         }
         'M' | 'y' => {
-            let months = Months::new(if unit == 'y' { amount.checked_mul(12)? } else { amount });
+            let months = Months::new(if unit == 'y' {
+                amount.checked_mul(12)?
+            } else {
+                amount
+            });
             match direction {
                 Direction::Plus => base.checked_add_months(months)?,
                 Direction::Minus => base.checked_sub_months(months)?,
@@ -119,7 +130,15 @@ mod tests {
     fn expirations_must_be_in_the_future_and_well_formed() {
         assert!(parse_expiration("2001-01-01T00:00:00Z", NOW).is_err());
         assert!(parse_expiration("2099-01-01T00:00:00.000Z", NOW).is_ok());
-        for bad in ["now+", "now+0d", "now+3x", "now-3d", "tomorrow", "", "now+99999999999y"] {
+        for bad in [
+            "now+",
+            "now+0d",
+            "now+3x",
+            "now-3d",
+            "tomorrow",
+            "",
+            "now+99999999999y",
+        ] {
             assert!(parse_expiration(bad, NOW).is_err(), "{bad}");
         }
     }

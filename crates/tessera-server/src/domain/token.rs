@@ -79,7 +79,10 @@ impl Token {
             && value.starts_with(TOKEN_PREFIX)
             && bytes[TOKEN_PREFIX.len()] == b'.'
             && bytes[ID_LEN] == b'.'
-            && bytes[TOKEN_PREFIX.len() + 1..ID_LEN].iter().copied().all(is_base32)
+            && bytes[TOKEN_PREFIX.len() + 1..ID_LEN]
+                .iter()
+                .copied()
+                .all(is_base32)
             && bytes[ID_LEN + 1..].iter().copied().all(is_base32);
         if !shape_ok {
             return Err(TokenParseError::Shape);
@@ -150,7 +153,10 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
         let tail = &after[public_len..];
         match tail.strip_prefix('.') {
             Some(secret) => {
-                let secret_len = secret.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
+                let secret_len = secret
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .count();
                 out.push_str(".***");
                 rest = &secret[secret_len..];
             }
@@ -172,7 +178,10 @@ mod tests {
             && parts[0] == "dt0c01"
             && parts[1].len() == 24
             && parts[2].len() == 64
-            && parts[1..].iter().all(|p| p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            && parts[1..].iter().all(|p| {
+                p.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            })
     }
 
     #[test]
@@ -187,8 +196,9 @@ mod tests {
 
     #[test]
     fn generated_tokens_are_distinct() {
-        let set: std::collections::HashSet<String> =
-            (0..2000).map(|_| Token::generate().expose().to_owned()).collect();
+        let set: std::collections::HashSet<String> = (0..2000)
+            .map(|_| Token::generate().expose().to_owned())
+            .collect();
         assert_eq!(set.len(), 2000);
     }
 
@@ -200,7 +210,11 @@ mod tests {
             let mut bytes = text.as_bytes().to_vec();
             bytes[pos] = if bytes[pos] == b'A' { b'B' } else { b'A' };
             let changed = String::from_utf8(bytes).unwrap();
-            assert_eq!(Token::parse(&changed), Err(TokenParseError::Checksum), "pos {pos}");
+            assert_eq!(
+                Token::parse(&changed),
+                Err(TokenParseError::Checksum),
+                "pos {pos}"
+            );
         }
     }
 

@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v2/apiTokens", get(list).post(create))
         .route("/api/v2/apiTokens/lookup", post(lookup))
-        .route("/api/v2/apiTokens/{id}", get(get_one).put(update).delete(delete))
+        .route(
+            "/api/v2/apiTokens/{id}",
+            get(get_one).put(update).delete(delete),
+        )
 }
 
 /// Token metadata with the given fields (all of them when `fields` is `None`).
@@ -76,11 +79,22 @@ fn query_error(name: &str, message: impl Into<String>) -> ApiError {
 impl ListParams {
     fn into_query(self, now: Millis) -> Result<(ListQuery, Option<i64>, u64), ApiError> {
         if let Some(key) = &self.next_page_key {
-            let others = [&self.api_token_selector, &self.fields, &self.from, &self.to, &self.sort, &self.page_size];
+            let others = [
+                &self.api_token_selector,
+                &self.fields,
+                &self.from,
+                &self.to,
+                &self.sort,
+                &self.page_size,
+            ];
             if others.iter().any(|p| p.is_some()) {
-                return Err(query_error("nextPageKey", "When nextPageKey is given, no other query parameter may be"));
+                return Err(query_error(
+                    "nextPageKey",
+                    "When nextPageKey is given, no other query parameter may be",
+                ));
             }
-            let key = PageKey::decode(key).ok_or_else(|| query_error("nextPageKey", "The page key is invalid"))?;
+            let key = PageKey::decode(key)
+                .ok_or_else(|| query_error("nextPageKey", "The page key is invalid"))?;
             return Ok((key.query, Some(key.snapshot), key.offset));
         }
         let query = ListQuery {
@@ -96,15 +110,28 @@ impl ListParams {
                 Some(s) => Sort::parse(s).map_err(|e| query_error("sort", e))?,
                 None => Sort::default(),
             },
-            from: self.from.as_deref().map(|v| time::parse_bound(v, now).map_err(|e| query_error("from", e))).transpose()?,
-            to: self.to.as_deref().map(|v| time::parse_bound(v, now).map_err(|e| query_error("to", e))).transpose()?,
+            from: self
+                .from
+                .as_deref()
+                .map(|v| time::parse_bound(v, now).map_err(|e| query_error("from", e)))
+                .transpose()?,
+            to: self
+                .to
+                .as_deref()
+                .map(|v| time::parse_bound(v, now).map_err(|e| query_error("to", e)))
+                .transpose()?,
             page_size: match &self.page_size {
                 Some(v) => v
                     .trim()
                     .parse::<u32>()
                     .ok()
                     .filter(|n| (1..=ListQuery::MAX_PAGE_SIZE).contains(n))
-                    .ok_or_else(|| query_error("pageSize", "pageSize must be a whole number from 1 to 10000"))?,
+                    .ok_or_else(|| {
+                        query_error(
+                            "pageSize",
+                            "pageSize must be a whole number from 1 to 10000",
+                        )
+                    })?,
                 None => ListQuery::DEFAULT_PAGE_SIZE,
             },
         };
@@ -125,13 +152,25 @@ pub async fn list(
     caller.require(&state, Scope::ApiTokensRead)?;
     let (query, snapshot, offset) = params.into_query(time::now())?;
     let owner = (!caller.sees_all_tokens()).then(|| caller.username());
-    let page = state.store.list_tokens(owner, &query, snapshot, offset).await?;
+    let page = state
+        .store
+        .list_tokens(owner, &query, snapshot, offset)
+        .await?;
     let next_offset = offset + page.tokens.len() as u64;
     let next_page_key = (next_offset < page.total && !page.tokens.is_empty()).then(|| {
-        PageKey { query: query.clone(), snapshot: page.snapshot, offset: next_offset }.encode()
+        PageKey {
+            query: query.clone(),
+            snapshot: page.snapshot,
+            offset: next_offset,
+        }
+        .encode()
     });
     Ok(Json(ApiTokenList {
-        api_tokens: page.tokens.iter().map(|t| to_wire(t, Some(&query.fields))).collect(),
+        api_tokens: page
+            .tokens
+            .iter()
+            .map(|t| to_wire(t, Some(&query.fields)))
+            .collect(),
         total_count: page.total,
         page_size: u64::from(query.page_size),
         next_page_key,
@@ -146,9 +185,17 @@ struct ScopeCheck {
 }
 
 fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
-    let mut check = ScopeCheck { set: ScopeSet::default(), unknown: Vec::new(), denied: Vec::new() };
+    let mut check = ScopeCheck {
+        set: ScopeSet::default(),
+        unknown: Vec::new(),
+        denied: Vec::new(),
+    };
     if values.is_empty() {
-        check.unknown.push(ConstraintViolation::new(ParameterLocation::PayloadBody, "scopes", "Select at least one scope"));
+        check.unknown.push(ConstraintViolation::new(
+            ParameterLocation::PayloadBody,
+            "scopes",
+            "Select at least one scope",
+        ));
     }
     for (i, value) in values.iter().enumerate() {
         let path = format!("scopes[{i}]");
@@ -161,7 +208,11 @@ fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
             Some(scope) if !allowed.contains(scope) => check.denied.push(ConstraintViolation::new(
                 ParameterLocation::PayloadBody,
                 path,
-                format!("You do not hold the permission {} ({})", scope.as_str(), scope.display_name()),
+                format!(
+                    "You do not hold the permission {} ({})",
+                    scope.as_str(),
+                    scope.display_name()
+                ),
             )),
             Some(scope) => check.set.insert(scope),
         }
@@ -170,10 +221,16 @@ fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
 }
 
 /// 400 for input that is wrong whoever sends it, then 403 for scopes the owner lacks.
-fn scopes_or_error(mut violations: Vec<ConstraintViolation>, check: ScopeCheck) -> Result<ScopeSet, ApiError> {
+fn scopes_or_error(
+    mut violations: Vec<ConstraintViolation>,
+    check: ScopeCheck,
+) -> Result<ScopeSet, ApiError> {
     violations.extend(check.unknown);
     if !violations.is_empty() {
-        return Err(ApiError::BadRequest { message: constraint_message(&violations), violations });
+        return Err(ApiError::BadRequest {
+            message: constraint_message(&violations),
+            violations,
+        });
     }
     if !check.denied.is_empty() {
         return Err(ApiError::ForbiddenFields {
@@ -211,15 +268,34 @@ pub async fn create(
     let now = time::now();
     let mut violations = Vec::new();
     let name = TokenName::parse(&body.name)
-        .map_err(|e| violations.push(ConstraintViolation::new(ParameterLocation::PayloadBody, "name", e)))
+        .map_err(|e| {
+            violations.push(ConstraintViolation::new(
+                ParameterLocation::PayloadBody,
+                "name",
+                e,
+            ))
+        })
         .ok();
-    let expires_at = match body.expiration_date.as_deref().filter(|v| !v.trim().is_empty()) {
+    let expires_at = match body
+        .expiration_date
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+    {
         None => None,
         Some(v) => time::parse_expiration(v, now)
-            .map_err(|e| violations.push(ConstraintViolation::new(ParameterLocation::PayloadBody, "expirationDate", e)))
+            .map_err(|e| {
+                violations.push(ConstraintViolation::new(
+                    ParameterLocation::PayloadBody,
+                    "expirationDate",
+                    e,
+                ))
+            })
             .ok(),
     };
-    let scopes = scopes_or_error(violations, check_scopes(&body.scopes, caller.grantable_scopes()))?;
+    let scopes = scopes_or_error(
+        violations,
+        check_scopes(&body.scopes, caller.grantable_scopes()),
+    )?;
     let name = name.ok_or_else(|| ApiError::bad_request("Invalid token name"))?;
     let token = Token::generate();
     let record = TokenRecord {
@@ -239,7 +315,13 @@ pub async fn create(
     state.store.insert_token(&record).await?;
     state.index.put_token(&record);
     state
-        .audit(caller.username(), Some(caller.client()), "token.generated", Some(&record.id), Some(format!("scopes={}", scopes.to_strings().join(","))))
+        .audit(
+            caller.username(),
+            Some(caller.client()),
+            "token.generated",
+            Some(&record.id),
+            Some(format!("scopes={}", scopes.to_strings().join(","))),
+        )
         .await;
     Ok((
         StatusCode::CREATED,
@@ -257,10 +339,23 @@ fn constraint_message(violations: &[ConstraintViolation]) -> String {
 }
 
 /// A token the caller may see, or 404 (never 403: others' ids are not confirmed).
-async fn visible_token(state: &AppState, caller: &Caller, id: &str) -> Result<TokenRecord, ApiError> {
-    let id = TokenId::parse(id)
-        .ok_or_else(|| ApiError::invalid(ParameterLocation::Path, "id", "Not a token id (dt0c01.<24 characters>)"))?;
-    let record = state.store.token(id.as_str()).await?.ok_or_else(|| ApiError::not_found("Token"))?;
+async fn visible_token(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<TokenRecord, ApiError> {
+    let id = TokenId::parse(id).ok_or_else(|| {
+        ApiError::invalid(
+            ParameterLocation::Path,
+            "id",
+            "Not a token id (dt0c01.<24 characters>)",
+        )
+    })?;
+    let record = state
+        .store
+        .token(id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Token"))?;
     if caller.sees_all_tokens() || record.owner == caller.username() {
         Ok(record)
     } else {
@@ -281,7 +376,11 @@ pub async fn lookup(
 ) -> Result<Json<ApiToken>, ApiError> {
     caller.require(&state, Scope::ApiTokensRead)?;
     let token = Token::parse(body.token.trim()).map_err(|_| {
-        ApiError::invalid(ParameterLocation::PayloadBody, "token", "Not a well-formed token")
+        ApiError::invalid(
+            ParameterLocation::PayloadBody,
+            "token",
+            "Not a well-formed token",
+        )
     })?;
     let record = visible_token(&state, &caller, token.id().as_str()).await?;
     if !record.digest.matches(&token.digest()) {
@@ -324,11 +423,18 @@ pub async fn update(
     let name = body
         .name
         .as_deref()
-        .map(|n| TokenName::parse(n).map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "name", e)))
+        .map(|n| {
+            TokenName::parse(n)
+                .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "name", e))
+        })
         .transpose()?;
     let record = visible_token(&state, &caller, &id).await?;
     if body.enabled == Some(false) && caller.token_id() == Some(record.id.as_str()) {
-        return Err(ApiError::invalid(ParameterLocation::Path, "id", "A token cannot disable itself"));
+        return Err(ApiError::invalid(
+            ParameterLocation::Path,
+            "id",
+            "A token cannot disable itself",
+        ));
     }
     let owner_permissions = match state.index.user(&record.owner) {
         Some(owner) if record.personal => owner.effective_permissions(),
@@ -339,10 +445,18 @@ pub async fn update(
         .as_deref()
         .map(|s| scopes_or_error(Vec::new(), check_scopes(s, owner_permissions)))
         .transpose()?;
-    let patch = TokenPatch { name: name.map(|n| n.as_str().to_owned()), enabled: body.enabled, scopes };
+    let patch = TokenPatch {
+        name: name.map(|n| n.as_str().to_owned()),
+        enabled: body.enabled,
+        scopes,
+    };
     let updated = {
         let _writes = state.token_writes.lock().await;
-        let updated = match state.store.update_token(&record.id, &patch, time::now()).await {
+        let updated = match state
+            .store
+            .update_token(&record.id, &patch, time::now())
+            .await
+        {
             Err(StoreError::NotFound) => return Err(ApiError::not_found("Token")),
             other => other?,
         };
@@ -351,12 +465,44 @@ pub async fn update(
     };
     let client = Some(caller.client());
     if patch.name.is_some() || patch.scopes.is_some() {
-        let detail = format!("name={} scopes={}", patch.name.is_some(), patch.scopes.is_some());
-        state.audit(caller.username(), client, "token.updated", Some(&updated.id), Some(detail)).await;
+        let detail = format!(
+            "name={} scopes={}",
+            patch.name.is_some(),
+            patch.scopes.is_some()
+        );
+        state
+            .audit(
+                caller.username(),
+                client,
+                "token.updated",
+                Some(&updated.id),
+                Some(detail),
+            )
+            .await;
     }
     match patch.enabled {
-        Some(true) if !record.enabled => state.audit(caller.username(), client, "token.enabled", Some(&updated.id), None).await,
-        Some(false) if record.enabled => state.audit(caller.username(), client, "token.disabled", Some(&updated.id), None).await,
+        Some(true) if !record.enabled => {
+            state
+                .audit(
+                    caller.username(),
+                    client,
+                    "token.enabled",
+                    Some(&updated.id),
+                    None,
+                )
+                .await
+        }
+        Some(false) if record.enabled => {
+            state
+                .audit(
+                    caller.username(),
+                    client,
+                    "token.disabled",
+                    Some(&updated.id),
+                    None,
+                )
+                .await
+        }
         _ => {}
     }
     Ok(StatusCode::NO_CONTENT)
@@ -377,7 +523,11 @@ pub async fn delete(
     caller.require(&state, Scope::ApiTokensWrite)?;
     let record = visible_token(&state, &caller, &id).await?;
     if caller.token_id() == Some(record.id.as_str()) {
-        return Err(ApiError::invalid(ParameterLocation::Path, "id", "A token cannot delete itself"));
+        return Err(ApiError::invalid(
+            ParameterLocation::Path,
+            "id",
+            "A token cannot delete itself",
+        ));
     }
     {
         let _writes = state.token_writes.lock().await;
@@ -386,6 +536,14 @@ pub async fn delete(
         }
         state.index.remove_token(&record.id);
     }
-    state.audit(caller.username(), Some(caller.client()), "token.deleted", Some(&record.id), None).await;
+    state
+        .audit(
+            caller.username(),
+            Some(caller.client()),
+            "token.deleted",
+            Some(&record.id),
+            None,
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

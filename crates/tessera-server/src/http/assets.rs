@@ -20,7 +20,11 @@ pub fn service(dir: &Path) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(true)
-        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     Router::new()
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_headers))
@@ -47,7 +51,9 @@ async fn cache_headers(request: Request<Body>, next: Next) -> Response {
     } else {
         "no-cache"
     };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
 }
 
@@ -58,7 +64,12 @@ pub fn content_security_policy(assets: Option<&PathBuf>) -> String {
         .and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok())
         .unwrap_or_default();
     let hashes: String = inline_scripts(&html)
-        .map(|script| format!(" 'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes()))))
+        .map(|script| {
+            format!(
+                " 'sha256-{}'",
+                STANDARD.encode(Sha256::digest(script.as_bytes()))
+            )
+        })
         .collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \

@@ -11,8 +11,8 @@ use tessera_api::{ParameterLocation, Scope};
 use utoipa::IntoParams;
 
 use super::extract::ApiQuery;
-use crate::auth::caller::ClientAddr;
 use crate::auth::caller::record_use;
+use crate::auth::caller::ClientAddr;
 use crate::auth::Denied;
 use crate::domain::time;
 use crate::error::ApiError;
@@ -52,8 +52,17 @@ pub async fn check(
         .scope
         .as_deref()
         .and_then(Scope::parse)
-        .ok_or_else(|| ApiError::invalid(ParameterLocation::Query, "scope", "Name a known scope, e.g. metrics.read"))?;
-    let decision = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        .ok_or_else(|| {
+            ApiError::invalid(
+                ParameterLocation::Query,
+                "scope",
+                "Name a known scope, e.g. metrics.read",
+            )
+        })?;
+    let decision = match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(value) => state
             .index
             .authenticate(value, time::now())
@@ -74,6 +83,9 @@ pub async fn check(
     let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
     h.insert("x-tessera-owner", value(&principal.owner.username));
     h.insert("x-tessera-token-id", value(&principal.token_id));
-    h.insert("x-tessera-management-zones", value(&principal.owner.zones_header()));
+    h.insert(
+        "x-tessera-management-zones",
+        value(&principal.owner.zones_header()),
+    );
     Ok(response)
 }

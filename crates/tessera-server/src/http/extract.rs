@@ -48,7 +48,11 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             .unwrap_or_else(|| e.body_text()),
         other => other.body_text(),
     };
-    ApiError::invalid(ParameterLocation::PayloadBody, "body", format!("Invalid JSON body: {detail}"))
+    ApiError::invalid(
+        ParameterLocation::PayloadBody,
+        "body",
+        format!("Invalid JSON body: {detail}"),
+    )
 }
 
 /// Query parameters.
@@ -72,5 +76,9 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
             .unwrap_or_else(|| e.body_text()),
         other => other.body_text(),
     };
-    ApiError::invalid(ParameterLocation::Query, "query", format!("Invalid query string: {detail}"))
+    ApiError::invalid(
+        ParameterLocation::Query,
+        "query",
+        format!("Invalid query string: {detail}"),
+    )
 }

@@ -19,14 +19,25 @@ pub async fn observe(request: Request<Body>, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| if path.starts_with("/api/") { "unmatched".into() } else { "assets".into() });
+        .unwrap_or_else(|| {
+            if path.starts_with("/api/") {
+                "unmatched".into()
+            } else {
+                "assets".into()
+            }
+        });
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     tracing::info!(%method, path, status, ms = elapsed.as_secs_f64() * 1e3, "request");
-    let labels = [("route", route), ("method", method.to_string()), ("status", status.to_string())];
+    let labels = [
+        ("route", route),
+        ("method", method.to_string()),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("tessera_http_requests_total", &labels).increment(1);
-    metrics::histogram!("tessera_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    metrics::histogram!("tessera_http_request_duration_seconds", &labels)
+        .record(elapsed.as_secs_f64());
     response
 }
 
@@ -36,8 +47,14 @@ pub async fn no_store(request: Request<Body>, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json") {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json")
+    {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
     }
     response
 }
@@ -47,10 +64,17 @@ pub fn security_headers(csp: &str) -> [(header::HeaderName, HeaderValue); 5] {
     [
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+            HeaderValue::from_str(csp)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
         ),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::HeaderName::from_static("cross-origin-opener-policy"),

@@ -39,7 +39,10 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .layer(axum::middleware::from_fn(middleware::no_store));
 
     let csp = assets::content_security_policy(assets.as_ref());
-    let mut app = Router::new().merge(api).merge(ops::router()).with_state(state);
+    let mut app = Router::new()
+        .merge(api)
+        .merge(ops::router())
+        .with_state(state);
     app = match assets {
         Some(dir) => app.fallback_service(assets::service(&dir)),
         None => app.fallback(console_missing),
@@ -56,7 +59,11 @@ async fn api_not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    envelope(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this endpoint", Vec::new())
+    envelope(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed on this endpoint",
+        Vec::new(),
+    )
 }
 
 async fn console_missing() -> impl IntoResponse {

@@ -51,15 +51,24 @@ pub async fn sign_in(
     let password = body.password.clone();
     // argon2 is deliberately slow: keep it off the async workers.
     let verified = tokio::task::spawn_blocking(move || {
-        password::verify(&password, stored.as_deref().unwrap_or_else(|| password::dummy_hash()))
+        password::verify(
+            &password,
+            stored.as_deref().unwrap_or_else(|| password::dummy_hash()),
+        )
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
     let user = match user {
         Some(u) if verified && u.active => u,
         _ => {
-            let actor = if body.username.len() <= 64 { body.username.as_str() } else { "-" };
-            state.audit(actor, Some(client), "signin.failed", None, None).await;
+            let actor = if body.username.len() <= 64 {
+                body.username.as_str()
+            } else {
+                "-"
+            };
+            state
+                .audit(actor, Some(client), "signin.failed", None, None)
+                .await;
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -72,21 +81,36 @@ pub async fn sign_in(
         created_at: now,
         last_seen_at: now,
     };
-    state.store.create_session(&record, state.settings.max_sessions_per_user).await?;
-    state.audit(&user.username, Some(client), "signin.succeeded", None, None).await;
+    state
+        .store
+        .create_session(&record, state.settings.max_sessions_per_user)
+        .await?;
+    state
+        .audit(&user.username, Some(client), "signin.succeeded", None, None)
+        .await;
     let entry = UserEntry::from_user(&user);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        session::set_cookie(&cookie, state.settings.secure_cookie, state.settings.session_idle.as_secs()),
+        session::set_cookie(
+            &cookie,
+            state.settings.secure_cookie,
+            state.settings.session_idle.as_secs(),
+        ),
     );
-    Ok((headers, Json(session_info(&state, &entry, &record.csrf_token))))
+    Ok((
+        headers,
+        Json(session_info(&state, &entry, &record.csrf_token)),
+    ))
 }
 
 /// The signed-in user, `patEnabled` and the CSRF token.
 #[utoipa::path(get, path = "/api/session", tag = "Session",
     responses((status = 200, body = SessionInfo), (status = 401, body = tessera_api::ErrorEnvelope)))]
-pub async fn current(State(state): State<AppState>, parts: Parts) -> Result<Json<SessionInfo>, ApiError> {
+pub async fn current(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Json<SessionInfo>, ApiError> {
     let (user, record) = session_user(&parts, &state).await?;
     Ok(Json(session_info(&state, &user, &record.csrf_token)))
 }
@@ -94,13 +118,32 @@ pub async fn current(State(state): State<AppState>, parts: Parts) -> Result<Json
 /// Signs out: the session is deleted on the server and the cookie cleared.
 #[utoipa::path(delete, path = "/api/session", tag = "Session",
     responses((status = 204), (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope)))]
-pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
-    let Caller::Session { session: record, .. } = &caller else {
-        return Err(ApiError::bad_request("Only a browser session can be signed out"));
+pub async fn sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    let Caller::Session {
+        session: record, ..
+    } = &caller
+    else {
+        return Err(ApiError::bad_request(
+            "Only a browser session can be signed out",
+        ));
     };
     state.store.delete_session(&record.id_digest).await?;
-    state.audit(caller.username(), Some(caller.client()), "signout", None, None).await;
+    state
+        .audit(
+            caller.username(),
+            Some(caller.client()),
+            "signout",
+            None,
+            None,
+        )
+        .await;
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, session::clear_cookie(state.settings.secure_cookie));
+    headers.insert(
+        header::SET_COOKIE,
+        session::clear_cookie(state.settings.secure_cookie),
+    );
     Ok((StatusCode::NO_CONTENT, headers))
 }

@@ -3,7 +3,9 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tessera_api::{Scope, SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue, TOKEN_SETTINGS_SCHEMA};
+use tessera_api::{
+    Scope, SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue, TOKEN_SETTINGS_SCHEMA,
+};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery};
@@ -18,7 +20,10 @@ pub const OBJECT_ID: &str = "dGVzc2VyYTpidWlsdGluOnRva2Vucy50b2tlbi1zZXR0aW5nczp
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v2/settings/objects", get(list))
-        .route("/api/v2/settings/objects/{objectId}", get(get_one).put(update))
+        .route(
+            "/api/v2/settings/objects/{objectId}",
+            get(get_one).put(update),
+        )
 }
 
 fn object(state: &AppState) -> SettingsObject {
@@ -26,7 +31,9 @@ fn object(state: &AppState) -> SettingsObject {
         object_id: OBJECT_ID.to_owned(),
         schema_id: TOKEN_SETTINGS_SCHEMA.to_owned(),
         scope: "environment".to_owned(),
-        value: TokenSettingsValue { pat_enabled: state.index.pat_enabled() },
+        value: TokenSettingsValue {
+            pat_enabled: state.index.pat_enabled(),
+        },
     }
 }
 
@@ -52,7 +59,11 @@ pub async fn list(
 ) -> Result<Json<SettingsList>, ApiError> {
     caller.require_settings(&state, Scope::SettingsRead)?;
     if let Some(ids) = &params.schema_ids {
-        if let Some(unknown) = ids.split(',').map(str::trim).find(|id| *id != TOKEN_SETTINGS_SCHEMA) {
+        if let Some(unknown) = ids
+            .split(',')
+            .map(str::trim)
+            .find(|id| *id != TOKEN_SETTINGS_SCHEMA)
+        {
             return Err(ApiError::NotFound(format!("Schema `{unknown}` not found")));
         }
     }
@@ -60,8 +71,16 @@ pub async fn list(
         .scopes
         .as_deref()
         .is_none_or(|scopes| scopes.split(',').any(|s| s.trim() == "environment"));
-    let items: Vec<_> = if in_scope { vec![object(&state)] } else { Vec::new() };
-    Ok(Json(SettingsList { total_count: items.len() as u64, page_size: 100, items }))
+    let items: Vec<_> = if in_scope {
+        vec![object(&state)]
+    } else {
+        Vec::new()
+    };
+    Ok(Json(SettingsList {
+        total_count: items.len() as u64,
+        page_size: 100,
+        items,
+    }))
 }
 
 fn known(object_id: &str) -> Result<(), ApiError> {
@@ -115,12 +134,26 @@ pub async fn update(
     let before = state.index.pat_enabled();
     {
         let _writes = state.token_writes.lock().await;
-        state.store.set_pat_enabled(enabled, caller.username(), time::now()).await?;
+        state
+            .store
+            .set_pat_enabled(enabled, caller.username(), time::now())
+            .await?;
         state.index.set_pat_enabled(enabled);
     }
     if before != enabled {
         let detail = format!("patEnabled={enabled}");
-        state.audit(caller.username(), Some(caller.client()), "settings.changed", Some(TOKEN_SETTINGS_SCHEMA), Some(detail)).await;
+        state
+            .audit(
+                caller.username(),
+                Some(caller.client()),
+                "settings.changed",
+                Some(TOKEN_SETTINGS_SCHEMA),
+                Some(detail),
+            )
+            .await;
     }
-    Ok(Json(UpdateResult { code: 200, object_id: OBJECT_ID.to_owned() }))
+    Ok(Json(UpdateResult {
+        code: 200,
+        object_id: OBJECT_ID.to_owned(),
+    }))
 }

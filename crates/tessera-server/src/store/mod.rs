@@ -121,7 +121,12 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
     ) -> StoreResult<TokenPage>;
     /// Applies the patch and returns the token as it is afterwards.
-    async fn update_token(&self, id: &str, patch: &TokenPatch, now: Millis) -> StoreResult<TokenRecord>;
+    async fn update_token(
+        &self,
+        id: &str,
+        patch: &TokenPatch,
+        now: Millis,
+    ) -> StoreResult<TokenRecord>;
     /// Returns whether a token was deleted.
     async fn delete_token(&self, id: &str) -> StoreResult<bool>;
     async fn record_token_use(&self, id: &str, at: Millis, ip: &str) -> StoreResult<()>;

@@ -3,7 +3,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::*;
@@ -139,7 +141,9 @@ fn push_filters<'a>(
             if i > 0 {
                 qb.push(" OR ");
             }
-            qb.push("instr(lower(name), lower(").push_bind(name.as_str()).push(")) > 0");
+            qb.push("instr(lower(name), lower(")
+                .push_bind(name.as_str())
+                .push(")) > 0");
         }
         qb.push(")");
     }
@@ -209,7 +213,9 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self) -> StoreResult<Vec<User>> {
-        let rows = sqlx::query("SELECT * FROM users ORDER BY username").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -236,7 +242,10 @@ impl Store for SqliteStore {
 
     async fn token(&self, id: &str) -> StoreResult<Option<TokenRecord>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(token_from_row).transpose()
     }
 
@@ -257,9 +266,11 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let snapshot = match snapshot {
             Some(s) => s,
-            None => sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM tokens")
-                .fetch_one(&mut *tx)
-                .await?,
+            None => {
+                sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM tokens")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
         };
         let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tokens");
         push_filters(&mut count, owner, query, snapshot);
@@ -279,17 +290,27 @@ impl Store for SqliteStore {
         page.push(format!(
             " ORDER BY ({column} IS NULL), {column} {direction}, seq {direction} LIMIT "
         ));
-        page.push_bind(i64::from(query.page_size)).push(" OFFSET ").push_bind(offset as i64);
+        page.push_bind(i64::from(query.page_size))
+            .push(" OFFSET ")
+            .push_bind(offset as i64);
         let rows = page.build().fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(TokenPage {
-            tokens: rows.iter().map(token_from_row).collect::<StoreResult<_>>()?,
+            tokens: rows
+                .iter()
+                .map(token_from_row)
+                .collect::<StoreResult<_>>()?,
             total: total as u64,
             snapshot,
         })
     }
 
-    async fn update_token(&self, id: &str, patch: &TokenPatch, now: Millis) -> StoreResult<TokenRecord> {
+    async fn update_token(
+        &self,
+        id: &str,
+        patch: &TokenPatch,
+        now: Millis,
+    ) -> StoreResult<TokenRecord> {
         let renames = patch.name.is_some() || patch.scopes.is_some();
         let sql = format!(
             "UPDATE tokens SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
@@ -305,11 +326,17 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(token_from_row).transpose()?.ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(token_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn delete_token(&self, id: &str) -> StoreResult<bool> {
-        let result = sqlx::query("DELETE FROM tokens WHERE id = ?").bind(id).execute(&self.pool).await?;
+        let result = sqlx::query("DELETE FROM tokens WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -381,9 +408,10 @@ impl Store for SqliteStore {
     }
 
     async fn pat_enabled(&self) -> StoreResult<bool> {
-        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'patEnabled'")
-            .fetch_optional(&self.pool)
-            .await?;
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'patEnabled'")
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(value.as_deref() == Some("true"))
     }
 

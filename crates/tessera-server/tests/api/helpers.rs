@@ -27,7 +27,11 @@ impl Drop for TestApp {
     }
 }
 
-fn capture(stream: impl std::io::Read + Send + 'static, logs: Arc<Mutex<String>>, ready: Option<mpsc::Sender<String>>) {
+fn capture(
+    stream: impl std::io::Read + Send + 'static,
+    logs: Arc<Mutex<String>>,
+    ready: Option<mpsc::Sender<String>>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines().map_while(Result::ok) {
             if let (Some(tx), Some(addr)) = (&ready, line.strip_prefix("Tessera listening on ")) {
@@ -57,8 +61,19 @@ impl TestApp {
 
     fn start(dir: TempDir, db_url: String, args: &[&str]) -> TestApp {
         let mut child = Command::new(BIN)
-            .args(["--listen", "127.0.0.1:0", "--database-url", &db_url, "--user-refresh", "100ms"])
-            .args(["--login-attempts-per-address", "1000"])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &db_url,
+                "--user-refresh",
+                "100ms",
+            ])
+            .args(if args.contains(&"--login-attempts-per-address") {
+                &[][..]
+            } else {
+                &["--login-attempts-per-address", "1000"][..]
+            })
             .args(args)
             .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("TESSERA_LOG", "info")
@@ -71,10 +86,16 @@ impl TestApp {
         let (tx, rx) = mpsc::channel();
         capture(child.stdout.take().unwrap(), logs.clone(), Some(tx));
         capture(child.stderr.take().unwrap(), logs.clone(), None);
-        let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-            panic!("server did not start:\n{}", logs.lock().unwrap())
-        });
-        TestApp { base: addr, dir, db_url, child, logs }
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("server did not start:\n{}", logs.lock().unwrap()));
+        TestApp {
+            base: addr,
+            dir,
+            db_url,
+            child,
+            logs,
+        }
     }
 
     /// Stops the server and starts it again on the same database.
@@ -85,6 +106,22 @@ impl TestApp {
         let db_url = self.db_url.clone();
         drop(self);
         TestApp::start(dir, db_url, &[])
+    }
+
+    /// Sends SIGTERM and returns the exit status once the server has stopped.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not stop on SIGTERM");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -108,10 +145,19 @@ impl TestApp {
             .expect("run CLI");
         if let Some(input) = stdin {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         let out = child.wait_with_output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(out.status.success(), "user {args:?} failed: {text}");
         text
     }
@@ -133,7 +179,10 @@ impl TestApp {
     }
 
     pub async fn sign_in(&self, username: &str, password: &str) -> Session {
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
         let response = client
             .post(self.url("/api/session"))
             .json(&json!({"username": username, "password": password}))
@@ -142,7 +191,11 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "sign in as {username}");
         let body: Value = response.json().await.unwrap();
-        Session { base: self.base.clone(), client, csrf: body["csrfToken"].as_str().unwrap().to_owned() }
+        Session {
+            base: self.base.clone(),
+            client,
+            csrf: body["csrfToken"].as_str().unwrap().to_owned(),
+        }
     }
 
     pub async fn admin(&self) -> Session {
@@ -162,7 +215,11 @@ impl TestApp {
     }
 
     pub fn token_client(&self, token: &str) -> TokenClient {
-        TokenClient { base: self.base.clone(), client: reqwest::Client::new(), token: token.to_owned() }
+        TokenClient {
+            base: self.base.clone(),
+            client: reqwest::Client::new(),
+            token: token.to_owned(),
+        }
     }
 
     pub async fn check(&self, token: &str, scope: &str) -> Response {
@@ -200,7 +257,9 @@ impl TestApp {
 
     pub async fn audit_events(&self) -> Vec<tessera_server::store::AuditEvent> {
         use tessera_server::store::Store;
-        let store = tessera_server::store::SqliteStore::open(&self.db_url).await.unwrap();
+        let store = tessera_server::store::SqliteStore::open(&self.db_url)
+            .await
+            .unwrap();
         store.audit_log(10_000).await.unwrap()
     }
 }
@@ -214,7 +273,9 @@ pub struct Session {
 
 impl Session {
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let builder = self.client.request(method.clone(), format!("{}{}", self.base, path));
+        let builder = self
+            .client
+            .request(method.clone(), format!("{}{}", self.base, path));
         if method == Method::GET {
             builder
         } else {
@@ -232,10 +293,24 @@ impl Session {
 
     /// Generates a PAT and returns (id, token).
     pub async fn generate(&self, name: &str, scopes: &[&str]) -> (String, String) {
-        let r = self.send_json(Method::POST, "/api/v2/apiTokens", json!({"name": name, "scopes": scopes})).await;
-        assert_eq!(r.status(), StatusCode::CREATED, "generate {name}: {}", r.text().await.unwrap());
+        let r = self
+            .send_json(
+                Method::POST,
+                "/api/v2/apiTokens",
+                json!({"name": name, "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "generate {name}: {}",
+            r.text().await.unwrap()
+        );
         let body: Value = r.json().await.unwrap();
-        (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["token"].as_str().unwrap().to_owned(),
+        )
     }
 
     pub async fn set_pat_enabled(&self, enabled: bool) {
@@ -247,7 +322,11 @@ impl Session {
             .unwrap();
         let id = list["items"][0]["objectId"].as_str().unwrap().to_owned();
         let r = self
-            .send_json(Method::PUT, &format!("/api/v2/settings/objects/{id}"), json!({"value": {"patEnabled": enabled}}))
+            .send_json(
+                Method::PUT,
+                &format!("/api/v2/settings/objects/{id}"),
+                json!({"value": {"patEnabled": enabled}}),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
     }

@@ -14,7 +14,12 @@ async fn list(session: &crate::helpers::Session, query: &str) -> Value {
 }
 
 fn names(list: &Value) -> Vec<String> {
-    list["apiTokens"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+    list["apiTokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -25,19 +30,40 @@ async fn default_fields_and_field_selection() {
     let l = list(&admin, "").await;
     let t = &l["apiTokens"][0];
     let keys: HashSet<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, HashSet::from(["id", "name", "enabled", "owner", "creationDate"]));
+    assert_eq!(
+        keys,
+        HashSet::from(["id", "name", "enabled", "owner", "creationDate"])
+    );
     assert_eq!(l["pageSize"], 200);
     assert!(l["nextPageKey"].is_null());
     let l = list(&admin, "?fields=%2Bscopes,-owner").await;
-    let keys: HashSet<&str> = l["apiTokens"][0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, HashSet::from(["id", "name", "enabled", "creationDate", "scopes"]));
+    let keys: HashSet<&str> = l["apiTokens"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        HashSet::from(["id", "name", "enabled", "creationDate", "scopes"])
+    );
     let l = list(&admin, "?fields=name,expirationDate").await;
     let t = l["apiTokens"][0].as_object().unwrap();
     assert_eq!(t.len(), 3);
-    assert!(t["expirationDate"].is_null(), "asked-for nullable fields are present as null");
-    let e = envelope(admin.get("/api/v2/apiTokens?fields=colour").await, StatusCode::BAD_REQUEST).await;
+    assert!(
+        t["expirationDate"].is_null(),
+        "asked-for nullable fields are present as null"
+    );
+    let e = envelope(
+        admin.get("/api/v2/apiTokens?fields=colour").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(e["error"]["constraintViolations"][0]["path"], "fields");
-    assert_eq!(e["error"]["constraintViolations"][0]["parameterLocation"], "QUERY");
+    assert_eq!(
+        e["error"]["constraintViolations"][0]["parameterLocation"],
+        "QUERY"
+    );
 }
 
 #[tokio::test]
@@ -48,27 +74,56 @@ async fn selector_criteria_all_must_match() {
     admin.generate("deploy prod", &["metrics.read"]).await;
     admin.generate("deploy staging", &["slo.read"]).await;
     alice.generate("alice metrics", &["metrics.read"]).await;
-    let r = admin.send_json(Method::POST, "/api/v2/apiTokens", json!({"name": "env", "scopes": ["entities.read"], "personalAccessToken": false})).await;
+    let r = admin
+        .send_json(
+            Method::POST,
+            "/api/v2/apiTokens",
+            json!({"name": "env", "scopes": ["entities.read"], "personalAccessToken": false}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 
     let q = |s: &str| format!("?apiTokenSelector={}&fields=name", urlencode(s));
     assert_eq!(list(&admin, &q(r#"owner("alice")"#)).await["totalCount"], 1);
-    assert_eq!(list(&admin, &q(r#"personalAccessToken(false)"#)).await["totalCount"], 1);
-    assert_eq!(list(&admin, &q(r#"scope("metrics.read","entities.read")"#)).await["totalCount"], 3);
-    assert_eq!(list(&admin, &q(r#"scope("metrics.read"),owner("admin")"#)).await["totalCount"], 1);
+    assert_eq!(
+        list(&admin, &q(r#"personalAccessToken(false)"#)).await["totalCount"],
+        1
+    );
+    assert_eq!(
+        list(&admin, &q(r#"scope("metrics.read","entities.read")"#)).await["totalCount"],
+        3
+    );
+    assert_eq!(
+        list(&admin, &q(r#"scope("metrics.read"),owner("admin")"#)).await["totalCount"],
+        1
+    );
     let mut n = names(&list(&admin, &q(r#"name("DEPLOY")"#)).await);
     n.sort();
     assert_eq!(n, vec!["deploy prod", "deploy staging"]);
-    for bad in [r#"owner(alice)x"#, r#"colour("red")"#, r#"scope("nope")"#, r#"personalAccessToken(maybe)"#] {
-        let e = envelope(admin.get(&format!("/api/v2/apiTokens{}", q(bad))).await, StatusCode::BAD_REQUEST).await;
-        assert_eq!(e["error"]["constraintViolations"][0]["path"], "apiTokenSelector", "{bad}");
+    for bad in [
+        r#"owner(alice)x"#,
+        r#"colour("red")"#,
+        r#"scope("nope")"#,
+        r#"personalAccessToken(maybe)"#,
+    ] {
+        let e = envelope(
+            admin.get(&format!("/api/v2/apiTokens{}", q(bad))).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(
+            e["error"]["constraintViolations"][0]["path"], "apiTokenSelector",
+            "{bad}"
+        );
     }
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -82,14 +137,34 @@ async fn sort_orders_by_each_key_both_ways() {
         admin.generate(name, &["metrics.read"]).await;
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    assert_eq!(names(&list(&admin, "").await), vec!["charlie", "alpha", "bravo"], "newest first by default");
-    assert_eq!(names(&list(&admin, "?sort=name").await), vec!["alpha", "bravo", "charlie"]);
-    assert_eq!(names(&list(&admin, "?sort=-name").await), vec!["charlie", "bravo", "alpha"]);
-    assert_eq!(names(&list(&admin, "?sort=%2BcreationDate").await), vec!["bravo", "alpha", "charlie"]);
+    assert_eq!(
+        names(&list(&admin, "").await),
+        vec!["charlie", "alpha", "bravo"],
+        "newest first by default"
+    );
+    assert_eq!(
+        names(&list(&admin, "?sort=name").await),
+        vec!["alpha", "bravo", "charlie"]
+    );
+    assert_eq!(
+        names(&list(&admin, "?sort=-name").await),
+        vec!["charlie", "bravo", "alpha"]
+    );
+    assert_eq!(
+        names(&list(&admin, "?sort=%2BcreationDate").await),
+        vec!["bravo", "alpha", "charlie"]
+    );
     for key in ["lastUsedDate", "expirationDate", "modifiedDate"] {
-        assert_eq!(list(&admin, &format!("?sort=-{key}")).await["totalCount"], 3);
+        assert_eq!(
+            list(&admin, &format!("?sort=-{key}")).await["totalCount"],
+            3
+        );
     }
-    let e = envelope(admin.get("/api/v2/apiTokens?sort=owner").await, StatusCode::BAD_REQUEST).await;
+    let e = envelope(
+        admin.get("/api/v2/apiTokens?sort=owner").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(e["error"]["constraintViolations"][0]["path"], "sort");
 }
 
@@ -104,8 +179,15 @@ async fn from_and_to_filter_by_last_use() {
     assert_eq!(names(&list(&admin, "?from=now-1h").await), vec!["used"]);
     assert_eq!(list(&admin, "?to=now-1h").await["totalCount"], 0);
     assert_eq!(list(&admin, "?from=0").await["totalCount"], 1);
-    assert_eq!(list(&admin, "?from=2000-01-01T00:00:00Z&to=now").await["totalCount"], 1);
-    let e = envelope(admin.get("/api/v2/apiTokens?from=yesterday").await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        list(&admin, "?from=2000-01-01T00:00:00Z&to=now").await["totalCount"],
+        1
+    );
+    let e = envelope(
+        admin.get("/api/v2/apiTokens?from=yesterday").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(e["error"]["constraintViolations"][0]["path"], "from");
 }
 
@@ -114,17 +196,33 @@ async fn page_size_and_page_key_are_validated() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     for bad in ["0", "10001", "ten", "-1"] {
-        let e = envelope(admin.get(&format!("/api/v2/apiTokens?pageSize={bad}")).await, StatusCode::BAD_REQUEST).await;
+        let e = envelope(
+            admin
+                .get(&format!("/api/v2/apiTokens?pageSize={bad}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
         assert_eq!(e["error"]["constraintViolations"][0]["path"], "pageSize");
     }
-    let e = envelope(admin.get("/api/v2/apiTokens?nextPageKey=garbage").await, StatusCode::BAD_REQUEST).await;
+    let e = envelope(
+        admin.get("/api/v2/apiTokens?nextPageKey=garbage").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(e["error"]["constraintViolations"][0]["path"], "nextPageKey");
     for _ in 0..3 {
         admin.generate("t", &["metrics.read"]).await;
     }
     let first = list(&admin, "?pageSize=2").await;
     let key = first["nextPageKey"].as_str().unwrap();
-    let e = envelope(admin.get(&format!("/api/v2/apiTokens?nextPageKey={key}&pageSize=2")).await, StatusCode::BAD_REQUEST).await;
+    let e = envelope(
+        admin
+            .get(&format!("/api/v2/apiTokens?nextPageKey={key}&pageSize=2"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(e["error"]["constraintViolations"][0]["path"], "nextPageKey");
 }
 
@@ -135,7 +233,12 @@ async fn paging_across_a_thousand_tokens_is_stable_under_concurrent_inserts() {
     let mut batch = Vec::new();
     for i in 0..1000 {
         let admin = admin.clone();
-        batch.push(tokio::spawn(async move { admin.generate(&format!("seed-{i:04}"), &["metrics.read"]).await.0 }));
+        batch.push(tokio::spawn(async move {
+            admin
+                .generate(&format!("seed-{i:04}"), &["metrics.read"])
+                .await
+                .0
+        }));
         if batch.len() == 16 {
             for t in batch.drain(..) {
                 t.await.unwrap();
@@ -150,7 +253,9 @@ async fn paging_across_a_thousand_tokens_is_stable_under_concurrent_inserts() {
         let admin = admin.clone();
         tokio::spawn(async move {
             for i in 0..100 {
-                admin.generate(&format!("late-{i}"), &["metrics.read"]).await;
+                admin
+                    .generate(&format!("late-{i}"), &["metrics.read"])
+                    .await;
             }
         })
     };
@@ -159,7 +264,11 @@ async fn paging_across_a_thousand_tokens_is_stable_under_concurrent_inserts() {
     let total = page["totalCount"].as_u64().unwrap();
     assert!(total >= 1000);
     loop {
-        assert_eq!(page["totalCount"].as_u64().unwrap(), total, "the total does not move while paging");
+        assert_eq!(
+            page["totalCount"].as_u64().unwrap(),
+            total,
+            "the total does not move while paging"
+        );
         seen.extend(names(&page));
         match page["nextPageKey"].as_str() {
             Some(key) => page = list(&admin, &format!("?nextPageKey={key}")).await,
