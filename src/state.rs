@@ -14,10 +14,23 @@ pub enum SessionState {
     Failed(String),
 }
 
+/// Where the session stands, without its data: views keyed on it are not rebuilt when,
+/// say, `patEnabled` changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionStatus {
+    Loading,
+    SignedOut,
+    SignedIn,
+    Failed(String),
+}
+
 /// The signed-in user, `patEnabled` and the CSRF token, for every page.
 #[derive(Clone, Copy)]
 pub struct SessionContext {
     pub state: RwSignal<SessionState>,
+    status: Memo<SessionStatus>,
+    pat_enabled: Memo<bool>,
+    is_admin: Memo<bool>,
 }
 
 impl SessionContext {
@@ -35,14 +48,16 @@ impl SessionContext {
         })
     }
 
+    pub fn status(&self) -> SessionStatus {
+        self.status.get()
+    }
+
     pub fn pat_enabled(&self) -> bool {
-        self.state
-            .with(|s| matches!(s, SessionState::SignedIn(info) if info.pat_enabled))
+        self.pat_enabled.get()
     }
 
     pub fn is_admin(&self) -> bool {
-        self.state
-            .with(|s| matches!(s, SessionState::SignedIn(info) if info.user.admin))
+        self.is_admin.get()
     }
 
     /// Scopes the user may put on a token (admins hold all).
@@ -81,8 +96,21 @@ impl SessionContext {
 }
 
 pub fn provide_session_context() -> SessionContext {
+    let state = RwSignal::new(SessionState::Loading);
     let context = SessionContext {
-        state: RwSignal::new(SessionState::Loading),
+        state,
+        status: Memo::new(move |_| match state.get() {
+            SessionState::Loading => SessionStatus::Loading,
+            SessionState::SignedOut => SessionStatus::SignedOut,
+            SessionState::SignedIn(_) => SessionStatus::SignedIn,
+            SessionState::Failed(m) => SessionStatus::Failed(m),
+        }),
+        pat_enabled: Memo::new(move |_| {
+            state.with(|s| matches!(s, SessionState::SignedIn(i) if i.pat_enabled))
+        }),
+        is_admin: Memo::new(move |_| {
+            state.with(|s| matches!(s, SessionState::SignedIn(i) if i.user.admin))
+        }),
     };
     context.refresh();
     provide_context(context);

@@ -3,7 +3,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use super::{Spinner, UserMenu};
-use crate::state::{use_session, SessionState};
+use crate::state::{use_session, SessionStatus};
 
 /// One step of the breadcrumb trail; the last has no link.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if session.state.get() == SessionState::SignedOut {
+        if session.status() == SessionStatus::SignedOut {
             let here = format!(
                 "{}{}",
                 location.pathname.get_untracked(),
@@ -56,7 +56,7 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Tessera"
             </a>
-            <Show when=move || matches!(session.state.get(), SessionState::SignedIn(_))>
+            <Show when=move || session.status() == SessionStatus::SignedIn>
                 <UserMenu/>
             </Show>
         </header>
@@ -98,9 +98,9 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
                         }).collect_view()}
                     </ol>
                 </nav>
-                {move || match session.state.get() {
-                    SessionState::SignedIn(_) => children().into_any(),
-                    SessionState::Failed(message) => view! {
+                {move || match session.status() {
+                    SessionStatus::SignedIn => children().into_any(),
+                    SessionStatus::Failed(message) => view! {
                         <div class="notice error" role="alert">
                             <strong>"Tessera could not be reached."</strong>
                             " " {message}

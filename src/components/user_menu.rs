@@ -23,7 +23,9 @@ pub fn UserMenu() -> impl IntoView {
     let button: NodeRef<leptos::html::Button> = NodeRef::new();
 
     let focus_item = move |delta: i32| {
-        let Some(menu) = menu.get() else { return };
+        let Some(menu) = menu.try_get_untracked().flatten() else {
+            return;
+        };
         let Ok(items) = menu.query_selector_all("[role=menuitem]") else {
             return;
         };
@@ -55,7 +57,7 @@ pub fn UserMenu() -> impl IntoView {
     let close = move |refocus: bool| {
         open.set(false);
         if refocus {
-            if let Some(b) = button.get() {
+            if let Some(b) = button.try_get_untracked().flatten() {
                 let _ = b.focus();
             }
         }
@@ -71,8 +73,10 @@ pub fn UserMenu() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let _ = api::sign_out(&csrf).await;
-            session.state.set(SessionState::SignedOut);
+            // Leave the signed-in pages first, so they don't send us to /login?next=….
+            session.state.set(SessionState::Loading);
             navigate("/login", Default::default());
+            session.state.set(SessionState::SignedOut);
         });
     };
 
@@ -80,9 +84,10 @@ pub fn UserMenu() -> impl IntoView {
         <div class="user-menu" on:focusout=move |ev: web_sys::FocusEvent| {
             let inside = ev.related_target()
                 .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
-                .zip(menu.get().and_then(|m| m.parent_element()))
+                .zip(menu.try_get_untracked().flatten().and_then(|m| m.parent_element()))
                 .is_some_and(|(t, root)| root.contains(Some(&t)));
-            if !inside { open.set(false); }
+            // The menu may already be gone (signed out): never touch disposed state.
+            if !inside { open.try_set(false); }
         }>
             <button
                 type="button"

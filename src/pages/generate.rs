@@ -191,8 +191,7 @@ fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
             <p class="field-error form-error" role="alert">{form_error}</p>
             <div class="form-actions">
                 <a class="button" href="/personal-access-tokens">"Cancel"</a>
-                <button type="submit" class="button primary" disabled=move || busy.get() || (submitted.get() && !valid())
-                    aria-disabled=move || (!valid()).to_string()>
+                <button type="submit" class="button primary" disabled=move || busy.get() || (submitted.get() && !valid())>
                     <Show when=move || busy.get()><Spinner label="Generating"/></Show>
                     {move || if busy.get() { "Generating…" } else { "Generate token" }}
                 </button>
