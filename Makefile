@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test tools-run tools-test console server lint test-native test-wasm test-e2e clean
+.PHONY: run test tools-run tools-test console server lint test-native test-wasm test-e2e screenshots clean
 
 ## Build the console and the server in release mode and start Tessera in demo mode.
 run: tools-run console
@@ -45,6 +45,11 @@ test-wasm:
 test-e2e: server
 	TESSERA_BIN=$(CURDIR)/target/debug/tessera-server TESSERA_DIST=$(CURDIR)/dist \
 	node --test --test-concurrency=1 e2e/
+
+## Refresh the README's screenshots (docs/screenshots/) from a browser run.
+screenshots: tools-test console server
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots TESSERA_BIN=$(CURDIR)/target/debug/tessera-server \
+	TESSERA_DIST=$(CURDIR)/dist node --test e2e/screenshots.test.mjs
 
 clean:
 	cargo clean
