@@ -29,8 +29,13 @@ fn name_validation_matches_the_server() {
 
 #[wasm_bindgen_test]
 fn expiration_presets_and_custom_dates() {
-    assert_eq!(Expiration::Year1.to_request("", "2026-11-28"), Ok(Some("now+1y".into())));
-    assert!(Expiration::Custom.to_request("2026-11-27", "2026-11-28").is_err());
+    assert_eq!(
+        Expiration::Year1.to_request("", "2026-11-28"),
+        Ok(Some("now+1y".into()))
+    );
+    assert!(Expiration::Custom
+        .to_request("2026-11-27", "2026-11-28")
+        .is_err());
 }
 
 #[wasm_bindgen_test]
@@ -54,7 +59,9 @@ async fn scope_picker_disables_scopes_the_user_lacks_and_selects_all_available()
     tick().await;
     let boxes = root.query_selector_all("input[type=checkbox]").unwrap();
     assert_eq!(boxes.length(), 17);
-    let disabled = root.query_selector_all("input[type=checkbox]:disabled").unwrap();
+    let disabled = root
+        .query_selector_all("input[type=checkbox]:disabled")
+        .unwrap();
     assert_eq!(disabled.length(), 14);
     let slo_all: web_sys::HtmlElement = root
         .query_selector("[aria-label='Select all available scopes in SLO']")
@@ -63,11 +70,21 @@ async fn scope_picker_disables_scopes_the_user_lacks_and_selects_all_available()
         .unchecked_into();
     slo_all.click();
     tick().await;
-    assert_eq!(selection.get_untracked().values(), vec!["slo.read", "slo.write"]);
-    let read: web_sys::HtmlInputElement = root.query_selector("#scope-slo-read").unwrap().unwrap().unchecked_into();
+    assert_eq!(
+        selection.get_untracked().values(),
+        vec!["slo.read", "slo.write"]
+    );
+    let read: web_sys::HtmlInputElement = root
+        .query_selector("#scope-slo-read")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     assert!(read.checked());
-    let write_metrics: web_sys::HtmlInputElement =
-        root.query_selector("#scope-metrics-write").unwrap().unwrap().unchecked_into();
+    let write_metrics: web_sys::HtmlInputElement = root
+        .query_selector("#scope-metrics-write")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     assert!(write_metrics.disabled());
     write_metrics.click();
     tick().await;

@@ -132,8 +132,15 @@ impl TestApp {
         self.logs.lock().unwrap().clone()
     }
 
-    /// Runs `tessera-server user …` against this server's database.
+    /// Runs `tessera-server user …` against this server's database; panics on failure.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let (ok, text) = self.cli_result(args, stdin);
+        assert!(ok, "user {args:?} failed: {text}");
+        text
+    }
+
+    /// Runs `tessera-server user …` and returns whether it succeeded and what it printed.
+    pub fn cli_result(&self, args: &[&str], stdin: Option<&str>) -> (bool, String) {
         let mut child = Command::new(BIN)
             .arg("user")
             .args(["--database-url", &self.db_url])
@@ -158,8 +165,7 @@ impl TestApp {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "user {args:?} failed: {text}");
-        text
+        (out.status.success(), text)
     }
 
     /// Adds a user with a known password and the given permissions and zones.

@@ -1,5 +1,6 @@
 //! API integration tests: the real server binary, a fresh SQLite file per test.
 mod auth_rules;
+mod cli;
 mod helpers;
 mod listing;
 mod operations;

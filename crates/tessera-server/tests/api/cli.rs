@@ -1,0 +1,92 @@
+//! `tessera-server user …` on the same database as a running server.
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn status_of_sign_in(app: &TestApp, username: &str, password: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(app.url("/api/session"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn add_list_and_passwd_manage_users() {
+    let app = TestApp::spawn_with(&[]).await;
+    let printed = app.cli(
+        &[
+            "add",
+            "erin",
+            "--permissions",
+            "metrics.read,slo.read",
+            "--zones",
+            "Staging",
+        ],
+        None,
+    );
+    let generated = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a generated password")
+        .to_owned();
+    assert_eq!(
+        status_of_sign_in(&app, "erin", &generated).await,
+        StatusCode::OK
+    );
+    let list = app.cli(&["list"], None);
+    let erin = list
+        .lines()
+        .find(|l| l.starts_with("erin "))
+        .expect("erin listed");
+    assert!(
+        erin.contains("metrics.read,slo.read") && erin.contains("Staging"),
+        "{list}"
+    );
+    assert!(list
+        .lines()
+        .any(|l| l.starts_with("admin ") && l.contains("(all)")));
+
+    app.cli(
+        &["passwd", "erin", "--password-stdin"],
+        Some("a-new-password\n"),
+    );
+    assert_eq!(
+        status_of_sign_in(&app, "erin", &generated).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status_of_sign_in(&app, "erin", "a-new-password").await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn bad_input_fails_with_a_clear_message_and_changes_nothing() {
+    let app = TestApp::spawn_with(&[]).await;
+    let cases: [(&[&str], Option<&str>, &str); 5] = [
+        (&["add", "admin"], None, "already exists"),
+        (&["add", "bad name"], None, "Username may only contain"),
+        (
+            &["add", "frank", "--permissions", "metrics.ingest"],
+            None,
+            "unknown scope",
+        ),
+        (
+            &["add", "gina", "--password-stdin"],
+            Some("short\n"),
+            "at least 8 characters",
+        ),
+        (&["disable", "nobody"], None, "no user `nobody`"),
+    ];
+    for (args, stdin, message) in cases {
+        let (ok, text) = app.cli_result(args, stdin);
+        assert!(!ok, "{args:?} should fail");
+        assert!(text.contains(message), "{args:?}: {text}");
+    }
+    let list = app.cli(&["list"], None);
+    assert_eq!(list.lines().count(), 2, "only the header and admin: {list}");
+}
