@@ -1,18 +1,7 @@
 //! `tessera-server user …` on the same database as a running server.
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::helpers::TestApp;
-
-async fn status_of_sign_in(app: &TestApp, username: &str, password: &str) -> StatusCode {
-    reqwest::Client::new()
-        .post(app.url("/api/session"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
 
 #[tokio::test]
 async fn add_list_and_passwd_manage_users() {
@@ -34,7 +23,7 @@ async fn add_list_and_passwd_manage_users() {
         .expect("a generated password")
         .to_owned();
     assert_eq!(
-        status_of_sign_in(&app, "erin", &generated).await,
+        app.attempt_sign_in("erin", &generated).await.status(),
         StatusCode::OK
     );
     let list = app.cli(&["list"], None);
@@ -55,11 +44,11 @@ async fn add_list_and_passwd_manage_users() {
         Some("a-new-password\n"),
     );
     assert_eq!(
-        status_of_sign_in(&app, "erin", &generated).await,
+        app.attempt_sign_in("erin", &generated).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        status_of_sign_in(&app, "erin", "a-new-password").await,
+        app.attempt_sign_in("erin", "a-new-password").await.status(),
         StatusCode::OK
     );
 }

@@ -184,6 +184,16 @@ impl TestApp {
         password
     }
 
+    /// One sign-in attempt without keeping the session.
+    pub async fn attempt_sign_in(&self, username: &str, password: &str) -> Response {
+        reqwest::Client::new()
+            .post(self.url("/api/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn sign_in(&self, username: &str, password: &str) -> Session {
         let client = reqwest::Client::builder()
             .cookie_store(true)

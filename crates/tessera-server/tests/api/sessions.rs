@@ -4,19 +4,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::{envelope, TestApp, ADMIN_PASSWORD};
 
-async fn attempt(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(app.url("/api/session"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_returns_the_session() {
     let app = TestApp::spawn().await;
-    let r = attempt(&app, "admin", ADMIN_PASSWORD).await;
+    let r = app.attempt_sign_in("admin", ADMIN_PASSWORD).await;
     assert_eq!(r.status(), StatusCode::OK);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("tessera_session="));
@@ -38,7 +29,7 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_returns_the_session() {
     assert!(body["csrfToken"].as_str().unwrap().len() >= 32);
 
     let secure = TestApp::spawn_with(&["--secure-cookie"]).await;
-    let r = attempt(&secure, "admin", ADMIN_PASSWORD).await;
+    let r = secure.attempt_sign_in("admin", ADMIN_PASSWORD).await;
     assert!(r.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -51,17 +42,17 @@ async fn bad_credentials_get_one_generic_message_and_are_audited() {
     app.add_user("carol", &[], &[]);
     app.cli(&["disable", "carol"], None);
     let wrong = envelope(
-        attempt(&app, "admin", "wrong-password").await,
+        app.attempt_sign_in("admin", "wrong-password").await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     let unknown = envelope(
-        attempt(&app, "nobody", "wrong-password").await,
+        app.attempt_sign_in("nobody", "wrong-password").await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     let disabled = envelope(
-        attempt(&app, "carol", "carol-password-1").await,
+        app.attempt_sign_in("carol", "carol-password-1").await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -129,7 +120,7 @@ async fn cookie_writes_need_the_csrf_token_and_token_requests_do_not() {
 #[tokio::test]
 async fn sign_out_ends_the_session_on_the_server() {
     let app = TestApp::spawn().await;
-    let r = attempt(&app, "admin", ADMIN_PASSWORD).await;
+    let r = app.attempt_sign_in("admin", ADMIN_PASSWORD).await;
     let cookie = r.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -195,11 +186,11 @@ async fn sign_in_is_rate_limited_per_username() {
     let app = TestApp::spawn_with(&[]).await;
     for _ in 0..5 {
         assert_eq!(
-            attempt(&app, "admin", "wrong").await.status(),
+            app.attempt_sign_in("admin", "wrong").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    let r = attempt(&app, "admin", ADMIN_PASSWORD).await;
+    let r = app.attempt_sign_in("admin", ADMIN_PASSWORD).await;
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -210,7 +201,9 @@ async fn sign_in_is_rate_limited_per_username() {
     // Other users are not locked out by attempts on admin.
     app.add_user("dora", &[], &[]);
     assert_eq!(
-        attempt(&app, "dora", "dora-password-1").await.status(),
+        app.attempt_sign_in("dora", "dora-password-1")
+            .await
+            .status(),
         StatusCode::OK
     );
 }
@@ -220,11 +213,11 @@ async fn sign_in_is_rate_limited_per_client_address() {
     let app = TestApp::spawn_with(&["--login-attempts-per-address", "3"]).await;
     for name in ["a1", "a2", "a3"] {
         assert_eq!(
-            attempt(&app, name, "wrong").await.status(),
+            app.attempt_sign_in(name, "wrong").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    let r = attempt(&app, "a4", "wrong").await;
+    let r = app.attempt_sign_in("a4", "wrong").await;
     assert!(r.headers().contains_key("retry-after"));
     envelope(r, StatusCode::TOO_MANY_REQUESTS).await;
 }
