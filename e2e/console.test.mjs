@@ -37,6 +37,22 @@ async function generateThroughForm(page, name, scopeLabels) {
   return field.inputValue();
 }
 
+test('the built console is served precompressed, with caching and a strict CSP', async () => {
+  const index = await fetch(`${server.base}/personal-access-tokens/new`);
+  assert.equal(index.status, 200);
+  assert.equal(index.headers.get('cache-control'), 'no-cache');
+  const csp = index.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  const wasm = /\/[\w-]+_bg\.wasm/.exec(await index.text())[0];
+  for (const encoding of ['br', 'gzip']) {
+    const r = await fetch(`${server.base}${wasm}`, { headers: { 'accept-encoding': encoding } });
+    assert.equal(r.headers.get('content-encoding'), encoding);
+    assert.equal(r.headers.get('content-type'), 'application/wasm');
+    assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  }
+});
+
 run('the console loads from the server and renders its shell', async (page) => {
   const response = await page.goto('/');
   assert.equal(response.status(), 200);

@@ -159,9 +159,11 @@ async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = Arc::new(open_store(&args.db.database_url).await?);
-    bootstrap_admin(store.as_ref()).await?;
+    // Demo mode creates (or resets) its own admin, so it does not print a second password.
     if args.demo {
         seed_demo(store.as_ref()).await?;
+    } else {
+        bootstrap_admin(store.as_ref()).await?;
     }
     let index = AuthIndex::new(
         &store.all_tokens().await?,
