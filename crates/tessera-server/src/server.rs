@@ -189,8 +189,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secure_cookie: args.secure_cookie,
             session_idle: args.session_idle,
             max_sessions_per_user: args.max_sessions_per_user.max(1),
-            login_attempts_per_user: args.login_attempts_per_user,
-            login_attempts_per_address: args.login_attempts_per_address,
         },
         login_limiter: LoginLimiter::new(
             args.login_attempts_per_user,

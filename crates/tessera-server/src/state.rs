@@ -17,8 +17,6 @@ pub struct Settings {
     pub secure_cookie: bool,
     pub session_idle: Duration,
     pub max_sessions_per_user: u32,
-    pub login_attempts_per_user: NonZeroU32,
-    pub login_attempts_per_address: NonZeroU32,
 }
 
 /// Sign-in attempts allowed per minute, per username and per client address.
