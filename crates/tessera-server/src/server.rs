@@ -215,16 +215,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-reads users (changed by the CLI) and removes idle sessions, periodically.
+/// Re-reads users (changed by the CLI) every `every`, and removes idle sessions once a
+/// minute (sessions are checked for idleness on every request anyway; this only frees rows).
 fn spawn_maintenance(state: AppState, every: std::time::Duration) {
+    let users = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
         loop {
             tick.tick().await;
-            match state.store.users().await {
-                Ok(users) => state.index.replace_users(&users),
+            match users.store.users().await {
+                Ok(list) => users.index.replace_users(&list),
                 Err(e) => tracing::warn!(error = %e, "re-reading users failed"),
             }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
             let idle_before = time::now() - state.session_idle_ms();
             if let Err(e) = state.store.delete_sessions_idle_since(idle_before).await {
                 tracing::warn!(error = %e, "removing idle sessions failed");
