@@ -5,7 +5,7 @@
 # the machines this is built on; see README "Requirements").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-purpose="${1:-test}"
+purpose="${1:-test}"  # run | test | bench
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
@@ -19,7 +19,11 @@ need node "install Node.js 20 or later (apt-get install nodejs npm)"
 need npm "install npm (apt-get install npm)"
 
 apt_packages=(brotli)
-if [ "$purpose" = test ]; then apt_packages+=(chromium chromium-driver); fi
+# nginx: the auth_request gateway test (and the bench's HTTP ceiling); wrk: the bench's load.
+case "$purpose" in
+  test) apt_packages+=(chromium chromium-driver nginx) ;;
+  bench) apt_packages+=(chromium chromium-driver nginx wrk) ;;
+esac
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -82,6 +82,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Seed demo users with different permissions and turn personal access tokens on.
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` is
+    /// believed: the client is then the rightmost address in it that is not a trusted proxy.
+    /// Used for last-used addresses, audit rows and the per-address sign-in limit.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+
     #[arg(long, env = "TESSERA_DEMO", default_value_t = false)]
     pub demo: bool,
 }
@@ -134,4 +140,12 @@ pub enum UserCommand {
     Enable { username: String },
     /// List users.
     List,
+}
+
+/// An address (`10.0.0.5`) or a range (`10.0.0.0/8`).
+fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{value}` is neither an IP address nor a CIDR range"))
 }

@@ -189,6 +189,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secure_cookie: args.secure_cookie,
             session_idle: args.session_idle,
             max_sessions_per_user: args.max_sessions_per_user.max(1),
+            trusted_proxies: args.trusted_proxy.clone(),
         },
         login_limiter: LoginLimiter::new(
             args.login_attempts_per_user,

@@ -17,6 +17,7 @@ pub struct Settings {
     pub secure_cookie: bool,
     pub session_idle: Duration,
     pub max_sessions_per_user: u32,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Sign-in attempts allowed per minute, per username and per client address.

@@ -15,21 +15,62 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionRecord;
 
-/// The client's address as the server saw it.
+/// The client's address: the peer, or behind a trusted proxy the address it forwarded.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        Ok(ClientAddr(addr))
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(ClientAddr(client_address(
+            peer,
+            forwarded,
+            &state.settings.trusted_proxies,
+        )))
     }
+}
+
+/// Walks `X-Forwarded-For` from the right while the hop is trusted; the first untrusted
+/// address is the client. Entries left of it were written by the client and are ignored,
+/// so a client cannot choose its own address.
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded.flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            // A malformed hop ends the trusted chain; the last good address stands.
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 #[derive(Debug, Clone)]
@@ -203,4 +244,46 @@ pub async fn session_user(
         state.store.touch_session(&digest, now).await?;
     }
     Ok((user, record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        let from =
+            |peer: &str, xff: &[&str]| client_address(ip(peer), xff.iter().copied(), &trusted);
+        // No proxy: the peer, whatever the header says.
+        assert_eq!(from("203.0.113.9", &["198.51.100.1"]), ip("203.0.113.9"));
+        // One trusted hop.
+        assert_eq!(from("127.0.0.1", &["198.51.100.1"]), ip("198.51.100.1"));
+        // A client-forged entry left of the real one is ignored.
+        assert_eq!(
+            from("127.0.0.1", &["6.6.6.6, 198.51.100.1, 10.1.2.3"]),
+            ip("198.51.100.1")
+        );
+        // Several header lines are one list.
+        assert_eq!(
+            from("127.0.0.1", &["6.6.6.6", "198.51.100.1"]),
+            ip("198.51.100.1")
+        );
+        // Nothing forwarded, or garbage: the proxy itself.
+        assert_eq!(from("127.0.0.1", &[]), ip("127.0.0.1"));
+        assert_eq!(from("127.0.0.1", &["not-an-ip"]), ip("127.0.0.1"));
+        // With no trusted proxies configured, the header is never read.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), ["198.51.100.1"].into_iter(), &[]),
+            ip("127.0.0.1")
+        );
+    }
 }

@@ -1,8 +1,10 @@
 //! API integration tests: the real server binary, a fresh SQLite file per test.
 mod auth_rules;
 mod cli;
+mod gateway;
 mod helpers;
 mod listing;
+mod nginx;
 mod operations;
 mod security;
 mod sessions;
