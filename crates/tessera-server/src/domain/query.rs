@@ -62,6 +62,33 @@ impl Selector {
     }
 }
 
+/// Prints the selector in the form `parse` reads, so that `parse(print(s)) == s`.
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn quoted(values: &[String]) -> String {
+            values
+                .iter()
+                .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        let mut parts = Vec::new();
+        if !self.owners.is_empty() {
+            parts.push(format!("owner({})", quoted(&self.owners)));
+        }
+        if let Some(personal) = self.personal {
+            parts.push(format!("personalAccessToken({personal})"));
+        }
+        if !self.scopes.is_empty() {
+            parts.push(format!("scope({})", quoted(&self.scopes)));
+        }
+        if !self.names.is_empty() {
+            parts.push(format!("name({})", quoted(&self.names)));
+        }
+        f.write_str(&parts.join(","))
+    }
+}
+
 /// Reads `"a","b")` (or a bare word such as `true`) and returns the values and the rest.
 fn parse_args(input: &str) -> Result<(Vec<String>, &str), String> {
     let mut values = Vec::new();
@@ -146,6 +173,17 @@ impl Field {
     pub fn parse(name: &str) -> Option<Field> {
         Self::ALL.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
     }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    pub fn all() -> impl Iterator<Item = Field> {
+        Self::ALL.iter().map(|(f, _)| *f)
+    }
 }
 
 /// The fields a list returns; `id` is always among them.
@@ -198,6 +236,14 @@ impl Fields {
     }
 }
 
+/// A bare list, which `parse` reads back as exactly these fields.
+impl std::fmt::Display for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|field| field.name()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
 /// What a list is ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortKey {
@@ -241,6 +287,19 @@ impl Sort {
             )),
         };
         Ok(Sort { key, descending })
+    }
+}
+
+impl std::fmt::Display for Sort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.key {
+            SortKey::Name => "name",
+            SortKey::LastUsedDate => "lastUsedDate",
+            SortKey::CreationDate => "creationDate",
+            SortKey::ExpirationDate => "expirationDate",
+            SortKey::ModifiedDate => "modifiedDate",
+        };
+        write!(f, "{}{name}", if self.descending { "-" } else { "" })
     }
 }
 

@@ -68,10 +68,12 @@ fn relative(rest: &str, now: Millis, direction: Direction) -> Option<Millis> {
     };
     let rest = rest.strip_prefix(sign)?;
     let unit = rest.chars().last()?;
-    let amount: u32 = rest[..rest.len() - unit.len_utf8()]
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)?;
+    let digits = &rest[..rest.len() - unit.len_utf8()];
+    // Digits only: `u32::from_str` would also take a sign (`now++5d`).
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let amount: u32 = digits.parse().ok().filter(|n| *n > 0)?;
     let base = Utc.timestamp_millis_opt(now).single()?;
     let shifted = match unit {
         'm' | 'h' | 'd' | 'w' => {

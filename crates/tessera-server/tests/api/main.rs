@@ -3,6 +3,7 @@ mod auth_rules;
 mod cli;
 mod gateway;
 mod helpers;
+mod hostile_input;
 mod listing;
 mod nginx;
 mod operations;
