@@ -82,6 +82,18 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Seed demo users with different permissions and turn personal access tokens on.
+    /// A client must send a request's headers within this time, or the connection is closed.
+    #[arg(long, env = "TESSERA_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: std::time::Duration,
+
+    /// A client must send a request's body within this time, or gets a 408.
+    #[arg(long, env = "TESSERA_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_timeout: std::time::Duration,
+
+    /// On SIGTERM, how long requests in flight may take before their connections are cut.
+    #[arg(long, env = "TESSERA_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+
     /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` is
     /// believed: the client is then the rightmost address in it that is not a trusted proxy.
     /// Used for last-used addresses, audit rows and the per-address sign-in limit.

@@ -32,6 +32,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The client did not finish sending the body in time.
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]
@@ -70,6 +73,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::ForbiddenFields { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,6 +117,10 @@ impl IntoResponse for ApiError {
             ApiError::InvalidCredentials => ("Invalid username or password".to_owned(), Vec::new()),
             ApiError::Forbidden(m) | ApiError::NotFound(m) => (m, Vec::new()),
             ApiError::PayloadTooLarge => ("Request body is too large".to_owned(), Vec::new()),
+            ApiError::RequestTimeout => (
+                "The request body did not arrive in time".to_owned(),
+                Vec::new(),
+            ),
             ApiError::TooManyRequests { .. } => {
                 ("Too many requests; try again later".to_owned(), Vec::new())
             }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod listen;
 pub mod server;
 pub mod state;
 pub mod store;

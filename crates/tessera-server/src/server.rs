@@ -190,6 +190,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             session_idle: args.session_idle,
             max_sessions_per_user: args.max_sessions_per_user.max(1),
             trusted_proxies: args.trusted_proxy.clone(),
+            body_timeout: args.body_timeout,
         },
         login_limiter: LoginLimiter::new(
             args.login_attempts_per_user,
@@ -206,12 +207,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("Tessera listening on http://{addr}");
     let app = http::app(state, args.assets.clone());
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let timeouts = crate::listen::Timeouts {
+        header: args.header_timeout,
+        shutdown_grace: args.shutdown_grace,
+    };
+    crate::listen::serve(listener, app, timeouts, shutdown_signal()).await;
     tracing::info!("shut down");
     Ok(())
 }

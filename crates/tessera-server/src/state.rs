@@ -18,6 +18,8 @@ pub struct Settings {
     pub session_idle: Duration,
     pub max_sessions_per_user: u32,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a client may take to send a request body.
+    pub body_timeout: Duration,
 }
 
 /// Sign-in attempts allowed per minute, per username and per client address.

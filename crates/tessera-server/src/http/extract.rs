@@ -39,6 +39,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::PayloadTooLarge;
     }
+    if timed_out(&rejection) {
+        return ApiError::RequestTimeout;
+    }
     let detail = match &rejection {
         JsonRejection::JsonDataError(e) => std::error::Error::source(e)
             .map(ToString::to_string)
@@ -81,4 +84,16 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
         "query",
         format!("Invalid query string: {detail}"),
     )
+}
+
+/// Whether reading the body stopped because `RequestBodyTimeoutLayer` fired.
+fn timed_out(rejection: &JsonRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }

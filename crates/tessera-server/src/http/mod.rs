@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::error::envelope;
 use crate::state::AppState;
@@ -36,6 +37,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyTimeoutLayer::new(state.settings.body_timeout))
         .layer(axum::middleware::from_fn(middleware::no_store));
 
     let csp = assets::content_security_policy(assets.as_ref());

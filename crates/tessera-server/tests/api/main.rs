@@ -10,4 +10,5 @@ mod operations;
 mod security;
 mod sessions;
 mod settings;
+mod slow_clients;
 mod tokens;
