@@ -1,12 +1,14 @@
 //! API integration tests: the real server binary, a fresh SQLite file per test.
 mod auth_rules;
 mod cli;
+mod durability;
 mod gateway;
 mod helpers;
 mod hostile_input;
 mod listing;
 mod nginx;
 mod operations;
+mod races;
 mod security;
 mod sessions;
 mod settings;
