@@ -23,6 +23,20 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Write a consistent copy of the database to FILE while the server runs.
+    Backup {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Where to write the backup; must not exist yet.
+        file: PathBuf,
+    },
+    /// Replace the database with a backup (stop the server first; the old one is kept).
+    Restore {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// A file written by `backup`.
+        file: PathBuf,
+    },
     /// Manage users without the console.
     User {
         #[command(flatten)]

@@ -1,6 +1,7 @@
 //! Tessera's token service: the Access tokens API v2, browser sessions, token settings,
 //! the gateway check, and the console's assets, on one port.
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -21,6 +21,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => run_server(cli.serve).await,
         Some(Command::Serve(args)) => run_server(args).await,
+        Some(Command::Backup { db, file }) => {
+            tessera_server::backup::backup(&db.database_url, &file).await
+        }
+        Some(Command::Restore { db, file }) => {
+            tessera_server::backup::restore(&db.database_url, &file).await
+        }
         Some(Command::User { db, command }) => {
             let store = tessera_server::server::open_store(&db.database_url).await?;
             tessera_server::cli::run(&store, command).await

@@ -15,15 +15,8 @@ use crate::store::{SqliteStore, Store, StoreError, User, UserPatch};
 
 /// Opens the database named by `url`, creating the directory of a SQLite file.
 pub async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        let file = path.split('?').next().unwrap_or_default();
-        if let Some(dir) = std::path::Path::new(file)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+    if let Some(file) = crate::backup::sqlite_path(url) {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
@@ -158,6 +151,7 @@ async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let _lock = crate::backup::DatabaseLock::acquire(&args.db.database_url)?;
     let store = Arc::new(open_store(&args.db.database_url).await?);
     // Demo mode creates (or resets) its own admin, so it does not print a second password.
     if args.demo {

@@ -102,6 +102,8 @@ pub struct AuditEvent {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
+    /// Writes a consistent copy of everything to `dest` while the store stays in use.
+    async fn backup_to(&self, dest: &std::path::Path) -> StoreResult<()>;
 
     async fn create_user(&self, user: &User) -> StoreResult<()>;
     async fn update_user(&self, username: &str, patch: &UserPatch) -> StoreResult<()>;

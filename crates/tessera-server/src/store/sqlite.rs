@@ -162,6 +162,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    /// `VACUUM INTO` reads one snapshot (a read transaction), so writers carry on and the
+    /// copy is a single point in time, compacted, without the WAL.
+    async fn backup_to(&self, dest: &std::path::Path) -> StoreResult<()> {
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(dest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn create_user(&self, user: &User) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, admin, active, permissions, zones, all_zones, created_at) \

@@ -98,14 +98,35 @@ impl TestApp {
         }
     }
 
-    /// Stops the server and starts it again on the same database.
-    pub fn restart(mut self) -> TestApp {
+    /// Kills the server (SIGKILL) and starts it again on the same database.
+    pub fn restart(self) -> TestApp {
+        self.restart_with(|_| {})
+    }
+
+    /// Kills the server, runs `between` while it is down, and starts it again.
+    pub fn restart_with(mut self, between: impl FnOnce(&TestApp)) -> TestApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        between(&self);
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         let db_url = self.db_url.clone();
         drop(self);
         TestApp::start(dir, db_url, &[])
+    }
+
+    /// Runs `tessera-server <args> --database-url <this database>`.
+    pub fn run(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(BIN)
+            .args(args)
+            .args(["--database-url", &self.db_url])
+            .output()
+            .expect("run tessera-server");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
     }
 
     /// Sends SIGTERM and returns the exit status once the server has stopped.

@@ -1,5 +1,6 @@
 //! API integration tests: the real server binary, a fresh SQLite file per test.
 mod auth_rules;
+mod backup;
 mod cli;
 mod durability;
 mod gateway;
