@@ -1,11 +1,11 @@
 # Tessera: `make run` to try it, `make test` to check everything. Both install what is
 # missing first (see scripts/install-tools.sh).
 SHELL := /bin/bash
-export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test tools-run tools-test console server lint test-native test-wasm test-e2e screenshots clean
+.PHONY: run test tools-run tools-test console server lint deny test-native test-wasm test-fuzz test-e2e soak screenshots clean
 
 ## Build the console and the server in release mode and start Tessera in demo mode.
 run: tools-run console
@@ -15,7 +15,7 @@ run: tools-run console
 	./target/release/tessera-server --demo --assets dist --database-url sqlite://data/tessera.db
 
 ## Lint, then native, wasm (headless Chromium) and browser end-to-end tests.
-test: tools-test lint test-native test-wasm console test-e2e
+test: tools-test lint deny test-native test-fuzz test-wasm console test-e2e
 
 tools-run:
 	scripts/install-tools.sh run
@@ -34,8 +34,26 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p tessera-console --all-targets --target wasm32-unknown-unknown -- -D warnings
 
+## Licenses, banned and duplicate crates, sources (advisories need the network; see deny.toml).
+deny:
+	cargo deny --offline check bans licenses sources
+
 test-native:
 	cargo test --workspace
+
+## Schema-driven fuzzing of every API operation (bounded: 100 examples each, fixed seed).
+test-fuzz: server
+	python3 tests/fuzz/schemathesis_run.py target/debug/tessera-server 100
+
+## The long suites (not in CI): many more property cases and fuzz examples, and the crash,
+## race and slow-client tests repeated.
+soak: tools-test server
+	PROPTEST_CASES=20000 cargo test -p tessera-server --test properties
+	PROPTEST_CASES=5000 cargo test -p tessera-server --test api -- hostile_input
+	SEED=$$RANDOM python3 tests/fuzz/schemathesis_run.py target/debug/tessera-server 2000
+	for i in $$(seq 1 10); do \
+	  cargo test -p tessera-server --test api -- durability races slow_clients backup || exit 1; \
+	done
 
 test-wasm:
 	CHROMEDRIVER=$(CHROMEDRIVER) WASM_BINDGEN_TEST_TIMEOUT=120 \

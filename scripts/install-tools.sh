@@ -60,3 +60,18 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+if [ "$purpose" != run ]; then
+  # cargo-deny: licenses, bans and sources of every dependency (make deny).
+  CARGO_DENY_VERSION=0.20.2
+  if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    say "cargo install cargo-deny $CARGO_DENY_VERSION (takes a few minutes once)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
+  # schemathesis, project-local (make test-fuzz).
+  if ! .venv/bin/pip freeze 2>/dev/null | grep -qxF "$(grep -v '^#' tests/fuzz/requirements.txt)"; then
+    say "pip install -r tests/fuzz/requirements.txt into .venv"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/fuzz/requirements.txt
+  fi
+fi

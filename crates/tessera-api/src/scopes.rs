@@ -102,6 +102,21 @@ catalog! {
     SloWrite => "slo.write", Slo, "Write SLO", "POST, PUT and DELETE requests of the Service-level objectives API";
 }
 
+/// In the OpenAPI document a scope is one of the catalog's API values.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Scope {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(SCOPES.iter().map(|s| s.as_str())))
+            .description(Some("A scope's API value, e.g. `metrics.read`"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Scope {}
+
 impl std::fmt::Display for Scope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -50,7 +50,16 @@ pub struct ApiTokenList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTokenRequest {
+    /// 1–100 characters, at least one not a space, no control characters. Need not be unique.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::Scope>, min_items = 1))]
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personal_access_token: Option<bool>,
@@ -75,11 +84,20 @@ pub struct CreatedToken {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTokenRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// 1–100 characters, at least one not a space, no control characters. Need not be unique.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// A full replacement of the token's scopes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::Scope>>, min_items = 1))]
     pub scopes: Option<Vec<String>>,
 }
 
@@ -88,5 +106,10 @@ pub struct UpdateTokenRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LookupRequest {
+    /// A whole token, `dt0c01.<public>.<secret>`; surrounding spaces are ignored.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^\s*dt0c01\.[A-Z2-7]{24}\.[A-Z2-7]{64}\s*$")
+    )]
     pub token: String,
 }

@@ -30,6 +30,13 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// The request is well-formed but clashes with the state of the target (e.g. a token
+    /// deleting itself); names the input concerned.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        violations: Vec<ConstraintViolation>,
+    },
     #[error("payload too large")]
     PayloadTooLarge,
     /// The client did not finish sending the body in time.
@@ -62,6 +69,14 @@ impl ApiError {
         }
     }
 
+    /// A 409 naming the input that clashes.
+    pub fn conflict(location: ParameterLocation, path: &str, message: &str) -> ApiError {
+        ApiError::Conflict {
+            message: message.to_owned(),
+            violations: vec![ConstraintViolation::new(location, path, message)],
+        }
+    }
+
     pub fn not_found(what: &str) -> ApiError {
         ApiError::NotFound(format!("{what} not found"))
     }
@@ -72,6 +87,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::ForbiddenFields { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -110,6 +126,10 @@ impl IntoResponse for ApiError {
                 violations,
             }
             | ApiError::ForbiddenFields {
+                message,
+                violations,
+            }
+            | ApiError::Conflict {
                 message,
                 violations,
             } => (message, violations),

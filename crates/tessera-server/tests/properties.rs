@@ -9,6 +9,14 @@ use tessera_server::domain::token::{checksum, redact, Token};
 
 const NOW: i64 = 1_795_000_000_000;
 
+/// `PROPTEST_CASES` (set by `make soak`) or `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Strings that look like the input (the parser's own alphabet) plus arbitrary Unicode.
 fn noisy(alphabet: &'static str) -> impl Strategy<Value = String> {
     prop_oneof![
@@ -47,7 +55,7 @@ fn fields() -> impl Strategy<Value = Fields> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     #[test]
     fn token_parse_never_panics(input in noisy("(dt0c01\\.)?[A-Z2-7.]{0,100}")) {

@@ -1,6 +1,8 @@
 //! Token names and usernames.
 
-/// A token name: 1–100 characters after trimming. Names need not be unique.
+/// A token name: at most 100 characters as sent, at least one of them not a space, no
+/// control characters; stored trimmed. Names need not be unique. (Counting before the
+/// trim keeps the rule expressible as `maxLength` in the OpenAPI document.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenName(String);
 
@@ -12,7 +14,7 @@ impl TokenName {
         if trimmed.is_empty() {
             return Err("Token name must not be empty");
         }
-        if trimmed.chars().count() > Self::MAX_CHARS {
+        if value.chars().count() > Self::MAX_CHARS {
             return Err("Token name must be at most 100 characters");
         }
         if trimmed.chars().any(char::is_control) {

@@ -16,7 +16,7 @@ use crate::domain::names::TokenName;
 use crate::domain::query::{Field, Fields, ListQuery, PageKey, Selector, Sort};
 use crate::domain::scope_set::ScopeSet;
 use crate::domain::time::{self, Millis};
-use crate::domain::token::{Token, TokenId};
+use crate::domain::token::{Token, TokenId, TokenParseError};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{StoreError, TokenPatch, TokenRecord};
@@ -375,13 +375,19 @@ pub async fn lookup(
     ApiJson(body): ApiJson<LookupRequest>,
 ) -> Result<Json<ApiToken>, ApiError> {
     caller.require(&state, Scope::ApiTokensRead)?;
-    let token = Token::parse(body.token.trim()).map_err(|_| {
-        ApiError::invalid(
-            ParameterLocation::PayloadBody,
-            "token",
-            "Not a well-formed token",
-        )
-    })?;
+    // A wrong shape is the caller's mistake (400); a right shape with a wrong checksum is
+    // simply not a token we issued (404), as is a right checksum with an unknown secret.
+    let token = match Token::parse(body.token.trim()) {
+        Ok(token) => token,
+        Err(TokenParseError::Checksum) => return Err(ApiError::not_found("Token")),
+        Err(TokenParseError::Shape) => {
+            return Err(ApiError::invalid(
+                ParameterLocation::PayloadBody,
+                "token",
+                "Not a well-formed token",
+            ))
+        }
+    };
     let record = visible_token(&state, &caller, token.id().as_str()).await?;
     if !record.digest.matches(&token.digest()) {
         return Err(ApiError::not_found("Token"));
@@ -391,7 +397,7 @@ pub async fn lookup(
 
 /// One token's metadata.
 #[utoipa::path(get, path = "/api/v2/apiTokens/{id}", tag = "Access tokens",
-    params(("id" = String, Path, description = "Token id, dt0c01.<public>")),
+    params(("id" = String, Path, description = "Token id, dt0c01.<public>", pattern = r"^dt0c01\.[A-Z2-7]{24}$")),
     responses((status = 200, body = ApiToken), (status = 400, body = tessera_api::ErrorEnvelope),
               (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope),
               (status = 404, body = tessera_api::ErrorEnvelope)),
@@ -408,10 +414,11 @@ pub async fn get_one(
 
 /// Renames, enables or disables a token, or replaces its scopes.
 #[utoipa::path(put, path = "/api/v2/apiTokens/{id}", tag = "Access tokens", request_body = UpdateTokenRequest,
-    params(("id" = String, Path, description = "Token id, dt0c01.<public>")),
+    params(("id" = String, Path, description = "Token id, dt0c01.<public>", pattern = r"^dt0c01\.[A-Z2-7]{24}$")),
     responses((status = 204), (status = 400, body = tessera_api::ErrorEnvelope),
               (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope),
-              (status = 404, body = tessera_api::ErrorEnvelope)),
+              (status = 404, body = tessera_api::ErrorEnvelope),
+              (status = 409, description = "A token cannot disable or delete itself", body = tessera_api::ErrorEnvelope)),
     security(("ApiToken" = ["apiTokens.write"]), ("session" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -430,7 +437,7 @@ pub async fn update(
         .transpose()?;
     let record = visible_token(&state, &caller, &id).await?;
     if body.enabled == Some(false) && caller.token_id() == Some(record.id.as_str()) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::conflict(
             ParameterLocation::Path,
             "id",
             "A token cannot disable itself",
@@ -510,10 +517,11 @@ pub async fn update(
 
 /// Deletes a token for good.
 #[utoipa::path(delete, path = "/api/v2/apiTokens/{id}", tag = "Access tokens",
-    params(("id" = String, Path, description = "Token id, dt0c01.<public>")),
+    params(("id" = String, Path, description = "Token id, dt0c01.<public>", pattern = r"^dt0c01\.[A-Z2-7]{24}$")),
     responses((status = 204), (status = 400, body = tessera_api::ErrorEnvelope),
               (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope),
-              (status = 404, body = tessera_api::ErrorEnvelope)),
+              (status = 404, body = tessera_api::ErrorEnvelope),
+              (status = 409, description = "A token cannot disable or delete itself", body = tessera_api::ErrorEnvelope)),
     security(("ApiToken" = ["apiTokens.write"]), ("session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -523,7 +531,7 @@ pub async fn delete(
     caller.require(&state, Scope::ApiTokensWrite)?;
     let record = visible_token(&state, &caller, &id).await?;
     if caller.token_id() == Some(record.id.as_str()) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::conflict(
             ParameterLocation::Path,
             "id",
             "A token cannot delete itself",

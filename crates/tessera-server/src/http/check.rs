@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct CheckParams {
     /// The scope the request needs, e.g. `metrics.read`.
+    #[param(required = true, value_type = Scope)]
     scope: Option<String>,
 }
 

@@ -28,11 +28,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "Send the body as application/json",
             ));
         }
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        // Through a Value first: serde would also build a struct from an array
+        // (`[null, null]`), which no client means and no schema documents.
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            return Err(body_error("Send a JSON object"));
         }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| body_error(&format!("Invalid JSON body: {e}")))
     }
+}
+
+fn body_error(message: &str) -> ApiError {
+    ApiError::invalid(ParameterLocation::PayloadBody, "body", message)
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {

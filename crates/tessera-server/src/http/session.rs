@@ -117,7 +117,8 @@ pub async fn current(
 
 /// Signs out: the session is deleted on the server and the cookie cleared.
 #[utoipa::path(delete, path = "/api/session", tag = "Session",
-    responses((status = 204), (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope)))]
+    responses((status = 204), (status = 400, description = "Called with a token instead of a session", body = tessera_api::ErrorEnvelope),
+              (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope)))]
 pub async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,

@@ -282,15 +282,16 @@ async fn a_token_cannot_delete_or_disable_itself() {
         .await;
     let api = app.token_client(&token);
     let path = format!("/api/v2/apiTokens/{id}");
-    envelope(
+    let body = envelope(
         api.send(Method::DELETE, &path, None).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
     )
     .await;
+    assert_eq!(body["error"]["constraintViolations"][0]["path"], "id");
     envelope(
         api.send(Method::PUT, &path, Some(json!({"enabled": false})))
             .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
     )
     .await;
     assert_eq!(

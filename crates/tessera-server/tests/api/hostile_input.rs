@@ -8,11 +8,14 @@ use serde_json::{json, Value};
 
 use crate::helpers::{Session, TestApp};
 
-const CASES: u32 = 96;
-
 fn runner() -> TestRunner {
+    // `make soak` raises this through PROPTEST_CASES.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96);
     TestRunner::new(Config {
-        cases: CASES,
+        cases,
         failure_persistence: None,
         ..Config::default()
     })
@@ -270,4 +273,20 @@ async fn setup() -> (TestApp, Session, String) {
         .generate("hostile", &["apiTokens.read", "metrics.read"])
         .await;
     (app, admin, token)
+}
+
+/// Found by schemathesis: serde builds a struct from an array, so `[null, null]` was a
+/// valid (empty) update.
+#[tokio::test]
+async fn a_json_array_is_not_a_body() {
+    let (_app, admin, _) = setup().await;
+    let (id, _) = admin.generate("target", &["metrics.read"]).await;
+    for (method, path) in [
+        (Method::PUT, format!("/api/v2/apiTokens/{id}")),
+        (Method::POST, "/api/v2/apiTokens".to_owned()),
+    ] {
+        let r = admin.send_json(method, &path, json!([null, null])).await;
+        let body = crate::helpers::envelope(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(body["error"]["constraintViolations"][0]["path"], "body");
+    }
 }
