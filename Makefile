@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(HOME)/.cargo/bi
 export CARGO_TERM_COLOR ?= never
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test tools-run tools-test console server lint deny test-native test-wasm test-fuzz test-e2e soak screenshots clean
+.PHONY: run test bench tools-run tools-test tools-bench console server lint deny test-native test-wasm test-fuzz test-e2e soak screenshots clean
 
 ## Build the console and the server in release mode and start Tessera in demo mode.
 run: tools-run console
@@ -17,8 +17,18 @@ run: tools-run console
 ## Lint, then native, wasm (headless Chromium) and browser end-to-end tests.
 test: tools-test lint deny test-native test-fuzz test-wasm console test-e2e
 
+## Measure weight, load times, throughput, latency and memory against bench/budgets.toml
+## (not part of test or CI; see docs/benchmarks.md).
+bench: tools-bench console
+	cargo build --release -p tessera-server
+	scripts/build-console.sh bench/floor target/bench/floor-dist
+	node bench/run.mjs
+
 tools-run:
 	scripts/install-tools.sh run
+
+tools-bench:
+	scripts/install-tools.sh bench
 
 tools-test:
 	scripts/install-tools.sh test

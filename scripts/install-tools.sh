@@ -61,7 +61,7 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [ "$purpose" != run ]; then
+if [ "$purpose" = test ]; then
   # cargo-deny: licenses, bans and sources of every dependency (make deny).
   CARGO_DENY_VERSION=0.20.2
   if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then

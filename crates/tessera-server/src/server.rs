@@ -164,7 +164,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         &store.users().await?,
         store.pat_enabled().await?,
     );
+    // Fixed buckets make request durations Prometheus histograms (summaries would keep
+    // quantile state per series).
     let metrics = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        ])
+        .map_err(|e| tracing::warn!(error = %e, "metrics buckets not set"))
+        .unwrap_or_else(|()| PrometheusBuilder::new())
         .install_recorder()
         .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
         .ok();
@@ -210,9 +217,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-reads users (changed by the CLI) every `every`, and removes idle sessions once a
-/// minute (sessions are checked for idleness on every request anyway; this only frees rows).
+/// Re-reads users (changed by the CLI) every `every`, removes idle sessions once a minute
+/// (sessions are checked for idleness on every request anyway; this only frees rows), and
+/// drains recorded metric samples every 5 s.
 fn spawn_maintenance(state: AppState, every: std::time::Duration) {
+    if let Some(handle) = state.metrics.clone() {
+        // Histogram samples pile up in the recorder until upkeep folds them into buckets;
+        // without this, memory grows with every request until /metrics is scraped.
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
     let users = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));

@@ -49,6 +49,8 @@ pub struct UserEntry {
     pub permissions: ScopeSet,
     pub zones: Vec<String>,
     pub all_zones: bool,
+    /// `X-Tessera-Management-Zones`, computed once: the gateway check sends it every time.
+    zones_header: String,
 }
 
 impl UserEntry {
@@ -61,6 +63,11 @@ impl UserEntry {
             permissions: u.permissions,
             zones: u.zones.clone(),
             all_zones: u.all_zones,
+            zones_header: if u.all_zones || u.admin {
+                "*".to_owned()
+            } else {
+                u.zones.join(",")
+            },
         }
     }
 
@@ -74,12 +81,8 @@ impl UserEntry {
     }
 
     /// `X-Tessera-Management-Zones`: comma-separated names, or `*` for all zones.
-    pub fn zones_header(&self) -> String {
-        if self.all_zones || self.admin {
-            "*".to_owned()
-        } else {
-            self.zones.join(",")
-        }
+    pub fn zones_header(&self) -> &str {
+        &self.zones_header
     }
 }
 

@@ -6,6 +6,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::domain::token::redact;
 
@@ -42,21 +43,23 @@ pub async fn observe(request: Request<Body>, next: Next) -> Response {
 }
 
 /// Every `/api` response is `Cache-Control: no-store` (they carry tokens and personal
-/// data), and JSON says its charset.
-pub async fn no_store(request: Request<Body>, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/json")
-    {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
+/// data). Plain header layers rather than a `from_fn` middleware: the gateway check runs
+/// through these on every call.
+pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
+/// JSON says its charset.
+pub fn json_charset() -> SetResponseHeaderLayer<fn(&Response) -> Option<HeaderValue>> {
+    fn with_charset(response: &Response) -> Option<HeaderValue> {
+        match response.headers().get(header::CONTENT_TYPE) {
+            Some(v) if v == "application/json" => {
+                Some(HeaderValue::from_static("application/json; charset=utf-8"))
+            }
+            other => other.cloned(),
+        }
     }
-    response
+    SetResponseHeaderLayer::overriding(header::CONTENT_TYPE, with_charset)
 }
 
 /// Security headers on every response.

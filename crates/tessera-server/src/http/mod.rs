@@ -31,18 +31,26 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .merge(session::router())
         .merge(api_tokens::router())
         .merge(settings::router())
-        .merge(check::router())
         .merge(openapi::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyTimeoutLayer::new(state.settings.body_timeout))
-        .layer(axum::middleware::from_fn(middleware::no_store));
+        .layer(middleware::json_charset())
+        .layer(middleware::no_store());
+
+    // The gateway check is the hot path of every protected request. It takes no body, so it
+    // skips the body limit and timeout layers and keeps only the two header layers.
+    let gateway = check::router()
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::json_charset())
+        .layer(middleware::no_store());
 
     let csp = assets::content_security_policy(assets.as_ref());
     let mut app = Router::new()
         .merge(api)
+        .merge(gateway)
         .merge(ops::router())
         .with_state(state);
     app = match assets {

@@ -291,18 +291,23 @@ impl Store for SqliteStore {
 
         let mut page = QueryBuilder::new(format!("SELECT {TOKEN_COLUMNS} FROM tokens"));
         push_filters(&mut page, owner, query, snapshot);
-        let column = match query.sort.key {
-            SortKey::Name => "name COLLATE NOCASE",
-            SortKey::LastUsedDate => "last_used_at",
-            SortKey::CreationDate => "created_at",
-            SortKey::ExpirationDate => "expires_at",
-            SortKey::ModifiedDate => "modified_at",
-        };
         let direction = if query.sort.descending { "DESC" } else { "ASC" };
-        // Rows without a value sort last either way; seq breaks ties so pages never overlap.
-        page.push(format!(
-            " ORDER BY ({column} IS NULL), {column} {direction}, seq {direction} LIMIT "
-        ));
+        // seq breaks ties so pages never overlap. Name and creation date are never null, so
+        // their order is an index's (tokens_created, tokens_name) and a page reads only its
+        // own rows; nullable columns sort their nulls last either way, which takes a sort.
+        let order = match query.sort.key {
+            SortKey::Name => format!("name COLLATE NOCASE {direction}, seq {direction}"),
+            SortKey::CreationDate => format!("created_at {direction}, seq {direction}"),
+            SortKey::LastUsedDate | SortKey::ExpirationDate | SortKey::ModifiedDate => {
+                let column = match query.sort.key {
+                    SortKey::LastUsedDate => "last_used_at",
+                    SortKey::ExpirationDate => "expires_at",
+                    _ => "modified_at",
+                };
+                format!("({column} IS NULL), {column} {direction}, seq {direction}")
+            }
+        };
+        page.push(format!(" ORDER BY {order} LIMIT "));
         page.push_bind(i64::from(query.page_size))
             .push(" OFFSET ")
             .push_bind(offset as i64);

@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// `make bench` (issue 5): measures Tessera on this machine, side by side with references
+// measured in the same run, and marks each figure against bench/budgets.toml. The Makefile
+// builds everything first (release server, console, framework floor).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+import { alternate, wrk } from './lib/wrk.mjs';
+import { memory, PASSWORD, setPatEnabled, signIn, startTessera } from './lib/server.mjs';
+import { startNginx } from './lib/nginx.mjs';
+import {
+  assetsOf, median, signInContext, SIGN_IN_READY, TABLE_READY, timeToReady, wireBytes, withBrowser,
+} from './lib/browser.mjs';
+import { writeReport } from './lib/report.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(root, 'target/release/tessera-server');
+const DIST = join(root, 'dist');
+const FLOOR = join(root, 'target/bench/floor-dist');
+const OUT = join(root, 'target/bench');
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const THROTTLE = { rttMs: 150, kbitPerS: 1600, cpuSlowdown: 4 };
+const SCOPES = ['apiTokens.read', 'apiTokens.write', 'entities.read', 'entities.write', 'metrics.read',
+  'metrics.write', 'networkZones.read', 'networkZones.write', 'problems.read', 'problems.write', 'releases.read',
+  'securityProblems.read', 'securityProblems.write', 'settings.read', 'settings.write', 'slo.read', 'slo.write'];
+
+const log = (...a) => console.error('==>', ...a);
+const measured = {};
+const details = {};
+const put = (id, value, unit) => { measured[id] = { value, unit }; };
+for (const path of [BIN, join(DIST, 'index.html'), join(FLOOR, 'index.html')]) {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run make bench, which builds it`);
+}
+
+const tessera = await startTessera({ bin: BIN, assets: DIST });
+const floor = await startTessera({ bin: BIN, assets: FLOOR });
+let nginx;
+try {
+  await sleep(1000);
+  put('memory_idle_mib', memory(tessera.pid).rssMiB, 'MiB');
+
+  // 10,000 tokens across 50 users: user00 has 100 (the PAT page), 49 others 202 each,
+  // and the admin 2 (the benchmark's own PATs).
+  log('seeding 50 users and 10,000 tokens');
+  const admin = await signIn(tessera.base, 'admin');
+  await setPatEnabled(admin, true);
+  const users = Array.from({ length: 50 }, (_, i) => `user${String(i).padStart(2, '0')}`);
+  for (const u of users) tessera.user('add', u, '--password-stdin', '--permissions', SCOPES.join(','), '--zones', 'Production');
+  await sleep(600);
+  const sessions = [];
+  for (const u of users) sessions.push(await signIn(tessera.base, u));
+  const seedStarted = performance.now();
+  const seeded = {};
+  for (let i = 0; i < users.length; i += 10) {
+    await Promise.all(users.slice(i, i + 10).map(async (u, j) => {
+      const s = sessions[i + j];
+      const count = u === 'user00' ? 100 : 202;
+      for (let n = 0; n < count; n += 1) {
+        const created = await s.send('POST', '/api/v2/apiTokens', { name: `${u} token ${n}`, scopes: ['metrics.read', 'slo.read'] });
+        if (n === 0) seeded[u] = created;
+      }
+    }));
+  }
+  details.seedSeconds = (performance.now() - seedStarted) / 1000;
+  const adminPat = (await admin.send('POST', '/api/v2/apiTokens', { name: 'bench reader', scopes: ['apiTokens.read', 'metrics.read'] })).token;
+  await admin.send('POST', '/api/v2/apiTokens', { name: 'bench spare', scopes: ['metrics.read'] });
+  const checkToken = seeded.user01.token;
+  const auth = (token) => ({ Authorization: `Api-Token ${token}` });
+
+  log('console weight');
+  const signInUrls = await withBrowser((c, p) => assetsOf(c, p, `${tessera.base}/login`, SIGN_IN_READY));
+  const patUrls = await withBrowser(async (c, p) => {
+    await signInContext(c, tessera.base, 'user00', PASSWORD);
+    return assetsOf(c, p, `${tessera.base}/personal-access-tokens`, TABLE_READY(100));
+  });
+  const floorUrls = await withBrowser((c, p) => assetsOf(c, p, `${floor.base}/`, "document.body.textContent.includes('Session: 401')"));
+  const weigh = async (urls) => {
+    const sum = { br: 0, gzip: 0, identity: 0, files: [] };
+    for (const url of urls) {
+      const [br, gzip, identity] = [await wireBytes(url, 'br'), await wireBytes(url, 'gzip'), await wireBytes(url, 'identity')];
+      sum.br += br.bytes; sum.gzip += gzip.bytes; sum.identity += identity.bytes;
+      sum.files.push({ path: new URL(url).pathname, br: br.bytes, brEncoding: br.encoding, gzip: gzip.bytes, identity: identity.bytes });
+    }
+    return sum;
+  };
+  const console_ = await weigh([...new Set([...signInUrls, ...patUrls])]);
+  const floorWeight = await weigh(floorUrls);
+  details.weight = { console: console_, floor: floorWeight };
+  put('console_weight_ratio_br', console_.br / floorWeight.br, '×');
+  put('console_weight_br_kb', console_.br / 1000, 'KB');
+  put('console_weight_gzip_kb', console_.gzip / 1000, 'KB');
+  put('floor_weight_br_kb', floorWeight.br / 1000, 'KB');
+  put('console_weight_ratio_gzip', console_.gzip / floorWeight.gzip, '×');
+
+  log(`load times (${RUNS} fresh browsers each)`);
+  const scenarios = {
+    signin_interactive_loopback_ms: { path: '/login', ready: SIGN_IN_READY },
+    pat_page_100_loopback_ms: { path: '/personal-access-tokens', ready: TABLE_READY(100), signedIn: true },
+    signin_interactive_throttled_ms: { path: '/login', ready: SIGN_IN_READY, throttle: THROTTLE },
+    pat_page_100_throttled_ms: { path: '/personal-access-tokens', ready: TABLE_READY(100), signedIn: true, throttle: THROTTLE },
+  };
+  details.loadRuns = {};
+  for (const [id, s] of Object.entries(scenarios)) {
+    const times = [];
+    for (let i = 0; i < RUNS; i += 1) {
+      times.push(await withBrowser(async (c, p) => {
+        if (s.signedIn) await signInContext(c, tessera.base, 'user00', PASSWORD);
+        return timeToReady(c, p, `${tessera.base}${s.path}`, s.ready, s.throttle);
+      }));
+    }
+    details.loadRuns[id] = times;
+    put(id, median(times), 'ms');
+  }
+
+  log(`token check throughput (wrk, 64 connections, ${SECONDS} s, A/B/A/B)`);
+  const checkUrl = `${tessera.base}/api/v2/auth/check?scope=metrics.read`;
+  const { a: check, b: health } = alternate(
+    () => wrk(checkUrl, { seconds: SECONDS, headers: auth(checkToken) }),
+    () => wrk(`${tessera.base}/healthz`, { seconds: SECONDS }),
+  );
+  if (check.runs.some((r) => r.non2xx > 0)) throw new Error('auth/check answered non-2xx under load');
+  details.check = { check, health };
+  put('check_throughput_ratio', check.rps / health.rps, '×');
+  put('check_rps', check.rps, 'req/s');
+  put('healthz_rps', health.rps, 'req/s');
+  put('check_p50_ms', check.p50, 'ms');
+  put('check_p99_ms', check.p99, 'ms');
+
+  nginx = await startNginx({ root, tessera: new URL(tessera.base).host });
+  const ceiling = wrk(nginx.ceiling, { seconds: SECONDS });
+  details.nginxCeiling = ceiling;
+  put('nginx_204_rps', ceiling.rps, 'req/s');
+  log('latency the check adds through nginx (16 connections)');
+  const { a: gated, b: plain } = alternate(
+    () => wrk(`${nginx.protectedUrl}/metrics/cpu`, { seconds: SECONDS, connections: 16, headers: auth(checkToken) }),
+    () => wrk(`${nginx.plainUrl}/metrics/cpu`, { seconds: SECONDS, connections: 16 }),
+  );
+  if (gated.runs.some((r) => r.non2xx > 0)) throw new Error('nginx refused the token under load');
+  details.gateway = { gated, plain };
+  put('gateway_added_p50_ms', gated.p50 - plain.p50, 'ms');
+  put('gateway_added_p99_ms', gated.p99 - plain.p99, 'ms');
+  put('gateway_rps_ratio', gated.rps / plain.rps, '×');
+
+  log('API latency with 10,000 tokens (8 connections)');
+  const api = (path, extra = {}) => {
+    const r = wrk(`${tessera.base}${path}`, { seconds: SECONDS, connections: 8, scriptDir: OUT, ...extra });
+    if (r.non2xx > 0) throw new Error(`${path}: non-2xx responses under load`);
+    return r;
+  };
+  const list = api('/api/v2/apiTokens?pageSize=200', { headers: auth(adminPat) });
+  const selector = encodeURIComponent('owner("user07")');
+  const listSelector = api(`/api/v2/apiTokens?pageSize=200&apiTokenSelector=${selector}`, { headers: auth(adminPat) });
+  const lookup = api('/api/v2/apiTokens/lookup', {
+    headers: auth(adminPat), method: 'POST', body: JSON.stringify({ token: seeded.user07.token }),
+  });
+  const generator = sessions[49];
+  const generate = api('/api/v2/apiTokens', {
+    connections: 16, method: 'POST', body: JSON.stringify({ name: 'bench generate', scopes: ['metrics.read'] }),
+    headers: { Cookie: generator.cookie, 'X-CSRF-Token': generator.csrf },
+  });
+  details.api = { list, listSelector, lookup, generate };
+  put('list_p50_ms', list.p50, 'ms');
+  put('list_p99_ms', list.p99, 'ms');
+  put('list_selector_p50_ms', listSelector.p50, 'ms');
+  put('list_selector_p99_ms', listSelector.p99, 'ms');
+  put('lookup_p50_ms', lookup.p50, 'ms');
+  put('lookup_p99_ms', lookup.p99, 'ms');
+  put('generate_per_s', generate.rps, 'req/s');
+  put('memory_peak_mib', memory(tessera.pid).peakMiB, 'MiB');
+} finally {
+  await nginx?.stop();
+  await tessera.stop();
+  await floor.stop();
+}
+
+if (!process.env.BENCH_SKIP_CRITERION) {
+  log('criterion micro-benchmarks (cargo bench)');
+  execFileSync('cargo', ['bench', '-p', 'tessera-server', '--bench', 'tokens'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Every `<bench>/new/` directory criterion wrote, wherever it nests them.
+  const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (!e.isDirectory()) return [];
+    const path = join(dir, e.name);
+    return e.name === 'new' ? [path] : walk(path);
+  });
+  for (const dir of walk(join(root, 'target/criterion'))) {
+    const id = JSON.parse(readFileSync(join(dir, 'benchmark.json'), 'utf8')).full_id;
+    const ns = JSON.parse(readFileSync(join(dir, 'estimates.json'), 'utf8')).mean.point_estimate;
+    put(`criterion ${id}`, ns, 'ns');
+  }
+}
+
+const report = writeReport({ root, outDir: OUT, measured, details });
+const over = report.rows.filter((r) => r.ok === false);
+console.log(over.length ? `\n${over.length} over budget (see docs/benchmarks.md)` : '\nevery budget met');
