@@ -1,10 +1,22 @@
 // Tessera (release build) on a fresh database, and HTTP helpers for seeding it.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const PASSWORD = 'bench-password-1';
+
+// wrk runs block this process (execFileSync), so a pooled keep-alive connection can outlive
+// the server's idle limit (--header-timeout) unnoticed; the server has closed it, nothing
+// was sent, so one retry on a fresh connection is safe.
+async function fetchRetry(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (e?.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(url, init);
+  }
+}
 
 export async function startTessera({ bin, assets, extraArgs = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
@@ -45,9 +57,14 @@ export function memory(pid) {
   return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
 }
 
+/** Starts a new high-water mark at the current RSS (Linux: clear_refs 5). */
+export function resetPeak(pid) {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
 /** A signed-in API session: its cookie header and CSRF token. */
 export async function signIn(base, username, password = PASSWORD) {
-  const r = await fetch(`${base}/api/session`, {
+  const r = await fetchRetry(`${base}/api/session`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
@@ -58,7 +75,7 @@ export async function signIn(base, username, password = PASSWORD) {
     cookie,
     csrf: csrfToken,
     async send(method, path, body) {
-      const res = await fetch(`${base}${path}`, {
+      const res = await fetchRetry(`${base}${path}`, {
         method,
         headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrfToken },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -199,6 +199,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ),
         metrics,
         token_writes: tokio::sync::Mutex::new(()),
+        password_checks: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ),
     }));
     spawn_maintenance(state.clone(), args.user_refresh);
 

@@ -57,6 +57,8 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// Serialises token updates and deletes so the index is written in commit order.
     pub token_writes: tokio::sync::Mutex<()>,
+    /// Password checks running at once (one per core; see `http::session::sign_in`).
+    pub password_checks: tokio::sync::Semaphore,
 }
 
 /// Cheap to clone; every handler gets one.

@@ -49,7 +49,13 @@ pub async fn sign_in(
     let user = state.store.user(&body.username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = body.password.clone();
-    // argon2 is deliberately slow: keep it off the async workers.
+    // argon2 is deliberately slow and takes 19 MiB per check: keep it off the async workers,
+    // and run at most one per core, so a burst of sign-ins queues instead of taking memory.
+    let _permit = state
+        .password_checks
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let verified = tokio::task::spawn_blocking(move || {
         password::verify(
             &password,
