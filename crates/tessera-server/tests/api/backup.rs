@@ -6,20 +6,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{Session, TestApp};
-
-async fn all_tokens(admin: &Session) -> Vec<Value> {
-    let list: Value = admin
-        .request(Method::GET, "/api/v2/apiTokens")
-        .query(&[("pageSize", "10000"), ("fields", "+scopes,+expirationDate")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list["apiTokens"].as_array().unwrap().clone()
-}
+use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_under_write_load_restores_every_token_and_setting() {
@@ -89,7 +76,7 @@ async fn a_backup_under_write_load_restores_every_token_and_setting() {
 
     // What the backup should bring back: the tokens as they are now, minus the load
     // written after the snapshot (which we cannot know exactly, so compare by name).
-    let at_backup_time = all_tokens(&admin).await;
+    let at_backup_time = admin.all_tokens("+scopes,+expirationDate").await;
 
     // After the backup: a new token, PATs off, a deleted token.
     let (_, after_token) = alice.generate("after", &["metrics.read"]).await;
@@ -144,7 +131,7 @@ async fn a_backup_under_write_load_restores_every_token_and_setting() {
     // alice can sign in with her password; her tokens and their fields are as they were.
     let alice = app.sign_in("alice", "alice-password-1").await;
     let admin = app.admin().await;
-    let restored = all_tokens(&admin).await;
+    let restored = admin.all_tokens("+scopes,+expirationDate").await;
     let names = |list: &[Value]| {
         list.iter()
             .map(|t| t["name"].as_str().unwrap().to_owned())

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -110,20 +110,11 @@ async fn sigkill_during_concurrent_generation_loses_no_acknowledged_token() {
         // Whatever was stored is either acknowledged or one of the requests in flight,
         // and is whole: a name, its scopes, its owner.
         let admin = app.admin().await;
-        let list: Value = admin
-            .request(Method::GET, "/api/v2/apiTokens")
-            .query(&[("pageSize", "10000"), ("fields", "+scopes")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let tokens = admin.all_tokens("+scopes").await;
         let acked: HashSet<&str> = acknowledged.iter().map(|(n, _)| n.as_str()).collect();
         let in_flight: HashSet<&str> = failed.iter().map(String::as_str).collect();
-        let tokens = list["apiTokens"].as_array().unwrap();
         let mut stored_unacknowledged = 0;
-        for token in tokens {
+        for token in &tokens {
             let name = token["name"].as_str().unwrap();
             assert_eq!(token["scopes"], json!(["metrics.read"]), "{token}");
             assert_eq!(token["owner"], "admin", "{token}");

@@ -350,6 +350,20 @@ impl Session {
         )
     }
 
+    /// Every token this session can see, with `fields` (e.g. `+scopes`).
+    pub async fn all_tokens(&self, fields: &str) -> Vec<Value> {
+        let list: Value = self
+            .request(Method::GET, "/api/v2/apiTokens")
+            .query(&[("pageSize", "10000"), ("fields", fields)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["apiTokens"].as_array().unwrap().clone()
+    }
+
     pub async fn set_pat_enabled(&self, enabled: bool) {
         let list: Value = self
             .get("/api/v2/settings/objects?schemaIds=builtin:tokens.token-settings&scopes=environment")
