@@ -91,3 +91,14 @@ async fn scope_picker_disables_scopes_the_user_lacks_and_selects_all_available()
     assert!(!selection.get_untracked().is_selected(Scope::MetricsWrite));
     drop(handle);
 }
+
+/// The cached formatter prints exactly what `Date.toLocaleString` would.
+#[wasm_bindgen_test]
+fn exact_times_match_to_locale_string() {
+    for ms in [0.0, 1_800_000_000_000.0, 1_764_300_000_123.0] {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+        let expected =
+            String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
+        assert_eq!(format::exact(ms), expected);
+    }
+}
