@@ -30,14 +30,25 @@ export function wrk(url, { connections = 64, seconds = 10, threads = 2, headers 
   return { rps, p50: pct(50), p99: pct(99), non2xx, errors };
 }
 
-/** Runs A and B alternately `rounds` times each and averages each side. */
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Runs A and B alternately, `rounds` pairs. Each side is summarised by its medians, and
+ * `ratio` is the median of the per-pair A÷B throughput ratios: on a 2-core machine that
+ * also runs the load generator, single runs swing by ±10 %, pairs much less.
+ */
 export function alternate(a, b, rounds = 2) {
   const runs = { a: [], b: [] };
   for (let i = 0; i < rounds; i += 1) {
     runs.a.push(a());
     runs.b.push(b());
   }
-  const mean = (xs, k) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
-  const summary = (xs) => ({ rps: mean(xs, 'rps'), p50: mean(xs, 'p50'), p99: mean(xs, 'p99'), runs: xs });
-  return { a: summary(runs.a), b: summary(runs.b) };
+  const summary = (xs) => ({
+    rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), runs: xs,
+  });
+  const ratio = median(runs.a.map((x, i) => x.rps / runs.b[i].rps));
+  return { a: summary(runs.a), b: summary(runs.b), ratio };
 }

@@ -2,7 +2,8 @@
 //! proxies, so it is the hot path: decided from the in-memory index, no database read,
 //! and at most one throttled last-used write per token per minute.
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -54,12 +55,13 @@ fn count(outcome: &'static str) {
 pub async fn check(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    uri: Uri,
+    // The request itself rather than `HeaderMap` and `Uri` extractors, which clone them:
+    // this runs on every request a proxy forwards.
+    request: Request,
 ) -> Result<Response, ApiError> {
-    // Read directly rather than through serde (`CheckParams` documents it): this runs on
-    // every request a proxy forwards.
-    let scope = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+    // Read directly rather than through serde (`CheckParams` documents it).
+    let query = request.uri().query().unwrap_or_default();
+    let scope = form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == "scope")
         .and_then(|(_, value)| Scope::parse(&value))
         .ok_or_else(|| {
@@ -69,7 +71,8 @@ pub async fn check(
                 "Name a known scope, e.g. metrics.read",
             )
         })?;
-    let decision = match headers
+    let decision = match request
+        .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
