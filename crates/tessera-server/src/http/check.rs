@@ -1,8 +1,8 @@
 //! The gateway check (SPEC §5.5): may this token act with this scope? Made for reverse
 //! proxies, so it is the hot path: decided from the in-memory index, no database read,
 //! and at most one throttled last-used write per token per minute.
-use axum::extract::State;
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
