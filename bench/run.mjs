@@ -12,9 +12,10 @@ import { alternate, wrk } from './lib/wrk.mjs';
 import { memory, PASSWORD, resetPeak, setPatEnabled, signIn, startTessera } from './lib/server.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import {
-  assetsOf, median, signInContext, SIGN_IN_READY, TABLE_READY, timeToReady, wireBytes, withBrowser,
+  assetsOf, signInContext, SIGN_IN_READY, TABLE_READY, timeToReady, wireBytes, withBrowser,
 } from './lib/browser.mjs';
 import { writeReport } from './lib/report.mjs';
+import { median } from './lib/stats.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'target/release/tessera-server');

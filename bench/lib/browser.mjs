@@ -79,8 +79,3 @@ export function wireBytes(url, encoding) {
     }).on('error', reject);
   });
 }
-
-export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};

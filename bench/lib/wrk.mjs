@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { median } from './stats.mjs';
+
 const toMs = (value, unit) => Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
 
 /**
@@ -29,11 +31,6 @@ export function wrk(url, { connections = 64, seconds = 10, threads = 2, headers 
   const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
   return { rps, p50: pct(50), p99: pct(99), non2xx, errors };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * Runs A and B alternately, `rounds` pairs. Each side is summarised by its medians, and

@@ -34,9 +34,7 @@ impl DatabaseLock {
         let Some(db) = sqlite_path(url) else {
             return Ok(DatabaseLock { _file: None });
         };
-        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+        create_parent_dir(&db)?;
         let path = with_suffix(&db, ".lock");
         let file = OpenOptions::new()
             .create(true)
@@ -56,6 +54,14 @@ impl DatabaseLock {
             }
         }
     }
+}
+
+/// Creates the directory a database file goes in (`data/` on first start).
+pub fn create_parent_dir(file: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

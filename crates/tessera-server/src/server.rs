@@ -16,9 +16,7 @@ use crate::store::{SqliteStore, Store, StoreError, User, UserPatch};
 /// Opens the database named by `url`, creating the directory of a SQLite file.
 pub async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
     if let Some(file) = crate::backup::sqlite_path(url) {
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+        crate::backup::create_parent_dir(&file)?;
     }
     SqliteStore::open(url)
         .await
@@ -170,8 +168,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .set_buckets(&[
             0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
         ])
-        .map_err(|e| tracing::warn!(error = %e, "metrics buckets not set"))
-        .unwrap_or_else(|()| PrometheusBuilder::new())
+        .expect("the bucket list is not empty")
         .install_recorder()
         .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
         .ok();

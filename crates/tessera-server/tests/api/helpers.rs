@@ -116,11 +116,29 @@ impl TestApp {
 
     /// Runs `tessera-server <args> --database-url <this database>`.
     pub fn run(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(BIN)
+        self.run_with_input(args, None)
+    }
+
+    /// `run`, with `stdin` written to the command; returns success and what it printed.
+    fn run_with_input(&self, args: &[&str], stdin: Option<&str>) -> (bool, String) {
+        let mut child = Command::new(BIN)
             .args(args)
             .args(["--database-url", &self.db_url])
-            .output()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("run tessera-server");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -162,31 +180,10 @@ impl TestApp {
 
     /// Runs `tessera-server user …` and returns whether it succeeded and what it printed.
     pub fn cli_result(&self, args: &[&str], stdin: Option<&str>) -> (bool, String) {
-        let mut child = Command::new(BIN)
-            .arg("user")
-            .args(["--database-url", &self.db_url])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run CLI");
-        if let Some(input) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        let args: Vec<&str> = std::iter::once("user")
+            .chain(args.iter().copied())
+            .collect();
+        self.run_with_input(&args, stdin)
     }
 
     /// Adds a user with a known password and the given permissions and zones.
