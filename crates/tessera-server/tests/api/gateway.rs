@@ -100,12 +100,7 @@ async fn a_token_with_the_scope_reaches_the_upstream_as_its_owner() {
     );
 
     // The check recorded the client's address that nginx forwarded (a trusted proxy).
-    let me: Value = alice
-        .get(&format!("/api/v2/apiTokens/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = alice.token_after_use(&id).await;
     assert_eq!(me["lastUsedIpAddress"], "127.0.0.1");
 }
 
@@ -234,13 +229,7 @@ async fn last_used_address(app: &TestApp, forwarded_for: &str) -> Value {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let body: Value = admin
-        .get(&format!("/api/v2/apiTokens/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    body["lastUsedIpAddress"].clone()
+    admin.token_after_use(&id).await["lastUsedIpAddress"].clone()
 }
 
 #[tokio::test]

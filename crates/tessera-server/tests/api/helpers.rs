@@ -347,6 +347,21 @@ impl Session {
         )
     }
 
+    /// The token once its last use is stored: the server writes it off the request's path,
+    /// so a read right after a check may not see it yet.
+    pub async fn token_after_use(&self, id: &str) -> Value {
+        let path = format!("/api/v2/apiTokens/{id}");
+        let mut token = Value::Null;
+        for _ in 0..100 {
+            token = self.get(&path).await.json().await.unwrap();
+            if !token["lastUsedDate"].is_null() {
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the last use of {id} was never recorded: {token}");
+    }
+
     /// Every token this session can see, with `fields` (e.g. `+scopes`).
     pub async fn all_tokens(&self, fields: &str) -> Vec<Value> {
         let list: Value = self

@@ -172,10 +172,10 @@ async fn sort_orders_by_each_key_both_ways() {
 async fn from_and_to_filter_by_last_use() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let (_, used) = admin.generate("used", &["metrics.read"]).await;
+    let (id, used) = admin.generate("used", &["metrics.read"]).await;
     admin.generate("unused", &["metrics.read"]).await;
     app.check(&used, "metrics.read").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    admin.token_after_use(&id).await;
     assert_eq!(names(&list(&admin, "?from=now-1h").await), vec!["used"]);
     assert_eq!(list(&admin, "?to=now-1h").await["totalCount"], 0);
     assert_eq!(list(&admin, "?from=0").await["totalCount"], 1);
