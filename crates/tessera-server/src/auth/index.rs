@@ -199,6 +199,15 @@ impl AuthIndex {
         *self.users.write().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
 
+    /// Puts one user just read from the store, so that a user the CLI added or changed can
+    /// use the session they sign in with at once, not after the next re-read.
+    pub fn put_user(&self, user: &User) {
+        self.users
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user.username.clone(), Arc::new(UserEntry::from_user(user)));
+    }
+
     pub fn user(&self, username: &str) -> Option<Arc<UserEntry>> {
         self.users
             .read()

@@ -78,6 +78,7 @@ pub async fn sign_in(
             return Err(ApiError::InvalidCredentials);
         }
     };
+    state.index.put_user(&user);
     let cookie = session::random_secret();
     let now = time::now();
     let record = SessionRecord {

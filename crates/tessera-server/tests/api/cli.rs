@@ -54,6 +54,26 @@ async fn add_list_and_passwd_manage_users() {
 }
 
 #[tokio::test]
+async fn a_user_added_while_the_server_runs_can_sign_in_and_work_at_once() {
+    // The periodic re-read is an hour away: only sign-in itself can know the new user.
+    let app = TestApp::spawn_with(&["--user-refresh", "1h"]).await;
+    app.admin().await.set_pat_enabled(true).await;
+    let frank = app.user("frank", &["metrics.read"]).await;
+    let me = frank.get("/api/session").await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(
+        me["user"]["permissions"],
+        serde_json::json!(["metrics.read"])
+    );
+    let (_, token) = frank.generate("t", &["metrics.read"]).await;
+    assert_eq!(
+        app.check(&token, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
 async fn bad_input_fails_with_a_clear_message_and_changes_nothing() {
     let app = TestApp::spawn_with(&[]).await;
     let cases: [(&[&str], Option<&str>, &str); 5] = [

@@ -61,14 +61,12 @@ impl TestApp {
 
     fn start(dir: TempDir, db_url: String, args: &[&str]) -> TestApp {
         let mut child = Command::new(BIN)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                &db_url,
-                "--user-refresh",
-                "100ms",
-            ])
+            .args(["--listen", "127.0.0.1:0", "--database-url", &db_url])
+            .args(if args.contains(&"--user-refresh") {
+                &[][..]
+            } else {
+                &["--user-refresh", "100ms"][..]
+            })
             .args(if args.contains(&"--login-attempts-per-address") {
                 &[][..]
             } else {
@@ -238,14 +236,9 @@ impl TestApp {
 
     /// A user with the permissions, signed in.
     pub async fn user(&self, name: &str, permissions: &[&str]) -> Session {
+        // Sign-in reads the user from the database, so no wait for the re-read.
         let password = self.add_user(name, permissions, &["Production"]);
-        self.wait_for_user(name).await;
         self.sign_in(name, &password).await
-    }
-
-    /// Waits until the running server has picked up a CLI change to users.
-    pub async fn wait_for_user(&self, _name: &str) {
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     pub fn token_client(&self, token: &str) -> TokenClient {
