@@ -29,6 +29,11 @@ const scope = (page, name) => page.getByRole('checkbox', { name: new RegExp(`^${
 /** Generates a token through the form and returns it from the show-once panel. */
 async function generateThroughForm(page, name, scopeLabels) {
   await page.goto('/personal-access-tokens/new');
+  return fillAndGenerate(page, name, scopeLabels);
+}
+
+/** Fills the open Generate form and returns the token it shows. */
+async function fillAndGenerate(page, name, scopeLabels) {
   await page.getByLabel('Token name').fill(name);
   for (const label of scopeLabels) await scope(page, label).check();
   await page.getByRole('button', { name: 'Generate token' }).click();
@@ -155,6 +160,34 @@ run('leaving the panel before copying asks first', async (page) => {
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Done' }).click();
   await page.waitForURL('**/personal-access-tokens');
+
+  // The browser's Back within the console asks too; declining keeps the token and its address.
+  await page.getByRole('link', { name: 'Generate new token' }).first().click();
+  await fillAndGenerate(page, 'uncopied too', ['Read entities']);
+  // The prompt comes from the page's popstate handler, after goBack has returned.
+  const answer = (accept) => new Promise((resolve, reject) => {
+    const none = setTimeout(() => reject(new Error('Back did not ask before leaving')), 10_000);
+    page.once('dialog', async (d) => {
+      clearTimeout(none);
+      messages.push(d.message());
+      await (accept ? d.accept() : d.dismiss());
+      resolve();
+    });
+  });
+  let answered = answer(false);
+  await page.goBack();
+  await answered;
+  assert.match(messages[1] ?? '', /not copied/);
+  await page.waitForURL(/\/personal-access-tokens\/new$/);
+  await page.getByLabel('Token', { exact: true }).waitFor();
+  // Agreeing leaves.
+  answered = answer(true);
+  await page.goBack();
+  await answered;
+  assert.match(messages[2] ?? '', /not copied/);
+  await page.waitForURL(/\/personal-access-tokens$/);
+  await page.getByRole('row', { name: /uncopied too/ }).waitFor();
+  assert.equal(await page.getByLabel('Token', { exact: true }).count(), 0);
 });
 
 run('scopes the user lacks are disabled with the reason', async (page) => {

@@ -33,11 +33,13 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if session.status() == SessionStatus::SignedOut {
-            let here = format!(
-                "{}{}",
-                location.pathname.get_untracked(),
-                location.search.get_untracked()
-            );
+            let path = location.pathname.get_untracked();
+            // Signing out navigates to /login itself; this effect may still run once after
+            // that (effects run later than the navigation), and must not add `?next=/login`.
+            if path.starts_with("/login") {
+                return;
+            }
+            let here = format!("{path}{}", location.search.get_untracked());
             let next = String::from(js_sys::encode_uri_component(&here));
             navigate(
                 &format!("/login?next={next}"),

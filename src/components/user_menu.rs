@@ -73,8 +73,8 @@ pub fn UserMenu() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let _ = api::sign_out(&csrf).await;
-            // Leave the signed-in pages first, so they don't send us to /login?next=….
-            session.state.set(SessionState::Loading);
+            // Navigate first: the shell sends signed-out visitors elsewhere only from
+            // signed-in pages.
             navigate("/login", Default::default());
             session.state.set(SessionState::SignedOut);
         });
