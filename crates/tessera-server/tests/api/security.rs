@@ -42,9 +42,16 @@ async fn plaintext_tokens_are_absent_from_the_database_and_the_logs() {
         app.check(&format!("{token}x"), "metrics.read").await;
         let _ = id;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Logs arrive through a pipe: wait until the last request above is in them.
+    let mut logs = app.logs();
+    for _ in 0..100 {
+        if logs.matches("/api/v2/auth/check").count() >= 2 * tokens.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        logs = app.logs();
+    }
     let db = app.database_bytes();
-    let logs = app.logs();
     for (id, token) in &tokens {
         let secret = token.rsplit('.').next().unwrap();
         assert!(!contains(&db, secret), "secret in the database");
