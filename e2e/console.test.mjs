@@ -58,6 +58,20 @@ test('the built console is served precompressed, with caching and a strict CSP',
   }
 });
 
+run('the page asks who is signed in once, through the preload that starts with the HTML', async (page) => {
+  const asked = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/session') asked.push(r.method()); });
+  await page.goto('/personal-access-tokens');
+  await page.waitForURL(/\/login\?next=/);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.waitForLoadState('networkidle');
+  // A preload the app cannot use (say, a credentials mode that does not match) is a second GET.
+  assert.deepEqual(asked, ['GET']);
+  const initiators = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => new URL(e.name).pathname === '/api/session').map((e) => e.initiatorType));
+  assert.deepEqual(initiators, ['link']);
+});
+
 run('the console loads from the server and renders its shell', async (page) => {
   const response = await page.goto('/');
   assert.equal(response.status(), 200);
