@@ -25,7 +25,7 @@ const OUT = join(root, 'target/bench');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 // A/B comparisons: this many pairs of runs of half the length each.
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 6);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
 const THROTTLE = { rttMs: 150, kbitPerS: 1600, cpuSlowdown: 4 };
 const SCOPES = ['apiTokens.read', 'apiTokens.write', 'entities.read', 'entities.write', 'metrics.read',
   'metrics.write', 'networkZones.read', 'networkZones.write', 'problems.read', 'problems.write', 'releases.read',
