@@ -3,6 +3,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use super::{Spinner, UserMenu};
+use crate::pages::login_then;
 use crate::state::{use_session, SessionStatus};
 
 /// One step of the breadcrumb trail; the last has no link.
@@ -40,9 +41,8 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
                 return;
             }
             let here = format!("{path}{}", location.search.get_untracked());
-            let next = String::from(js_sys::encode_uri_component(&here));
             navigate(
-                &format!("/login?next={next}"),
+                &login_then(&here),
                 NavigateOptions {
                     replace: true,
                     ..Default::default()

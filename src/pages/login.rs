@@ -18,6 +18,14 @@ pub fn safe_next(next: Option<String>) -> String {
     .unwrap_or_else(|| "/personal-access-tokens".to_owned())
 }
 
+/// The sign-in page's address that comes back to `here` (path and query) afterwards.
+pub fn login_then(here: &str) -> String {
+    format!(
+        "/login?next={}",
+        String::from(js_sys::encode_uri_component(here))
+    )
+}
+
 /// Username and password; errors inline; then back to where the user was going.
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -6,7 +6,7 @@ mod token_settings;
 mod tokens;
 
 pub use generate::GeneratePage;
-pub use login::LoginPage;
+pub use login::{login_then, LoginPage};
 pub use not_found::{NoAccess, NotFoundPage};
 pub use token_settings::TokenSettingsPage;
 pub use tokens::TokensPage;
