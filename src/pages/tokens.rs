@@ -154,6 +154,7 @@ fn TokenRow(token: ApiToken, on_delete: Callback<ApiToken>) -> impl IntoView {
     let enabled = RwSignal::new(token.enabled.unwrap_or(false));
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let scopes_opened = RwSignal::new(false);
     let name = token.name.clone().unwrap_or_default();
     let id = token.id.clone();
     let scopes = token.scopes.clone().unwrap_or_default();
@@ -195,14 +196,22 @@ fn TokenRow(token: ApiToken, on_delete: Callback<ApiToken>) -> impl IntoView {
             <th scope="row" class="name">{name.clone()}</th>
             <td><code class="token-id">{id}</code></td>
             <td>
-                <details class="scope-list">
+                // The list is built the first time it is opened: a third of a row's
+                // elements otherwise, for a list that is closed on arrival.
+                <details class="scope-list" on:toggle=move |ev| {
+                    if event_target::<web_sys::HtmlDetailsElement>(&ev).open() {
+                        scopes_opened.set(true);
+                    }
+                }>
                     <summary>{format!("{} scope{}", scopes.len(), if scopes.len() == 1 { "" } else { "s" })}</summary>
-                    <ul>
-                        {scopes.iter().map(|s| {
-                            let shown = Scope::parse(s).map(|x| x.display_name()).unwrap_or("");
-                            view! { <li><span>{shown}</span> " " <code>{s.clone()}</code></li> }
-                        }).collect_view()}
-                    </ul>
+                    <Show when=move || scopes_opened.get()>
+                        <ul>
+                            {scopes.iter().map(|s| {
+                                let shown = Scope::parse(s).map(|x| x.display_name()).unwrap_or("");
+                                view! { <li><span>{shown}</span> " " <code>{s.clone()}</code></li> }
+                            }).collect_view()}
+                        </ul>
+                    </Show>
                 </details>
             </td>
             <td>{token.creation_date.clone().map(|c| view! { <RelativeTime iso=c/> })}</td>
