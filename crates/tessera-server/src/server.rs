@@ -237,8 +237,9 @@ fn spawn_maintenance(state: AppState, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
         loop {
             tick.tick().await;
+            let mark = users.index.users_mark();
             match users.store.users().await {
-                Ok(list) => users.index.replace_users(&list),
+                Ok(list) => users.index.replace_users_read_since(&list, mark),
                 Err(e) => tracing::warn!(error = %e, "re-reading users failed"),
             }
         }

@@ -1,6 +1,6 @@
 //! The in-memory authorization index and the token decision (rules 1–7).
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tessera_api::Scope;
@@ -146,8 +146,18 @@ impl TokenPrincipal {
 #[derive(Default)]
 pub struct AuthIndex {
     tokens: RwLock<HashMap<String, Arc<TokenEntry>>>,
-    users: RwLock<HashMap<String, Arc<UserEntry>>>,
+    users: RwLock<Users>,
+    /// Counts `put_user` calls, so that a re-read of all users that started before a
+    /// sign-in does not put back the older copy of that user.
+    users_put: AtomicU64,
     pat_enabled: AtomicBool,
+}
+
+#[derive(Default)]
+struct Users {
+    entries: HashMap<String, Arc<UserEntry>>,
+    /// The `users_put` count at which a sign-in last put each user.
+    put_at: HashMap<String, u64>,
 }
 
 impl AuthIndex {
@@ -192,26 +202,54 @@ impl AuthIndex {
 
     /// Replaces every user (users change only through the CLI, which the server re-reads).
     pub fn replace_users(&self, users: &[User]) {
-        let fresh: HashMap<_, _> = users
+        let mut current = self.users.write().unwrap_or_else(|e| e.into_inner());
+        current.entries = Self::entries(users);
+        current.put_at.clear();
+    }
+
+    fn entries(users: &[User]) -> HashMap<String, Arc<UserEntry>> {
+        users
             .iter()
             .map(|u| (u.username.clone(), Arc::new(UserEntry::from_user(u))))
-            .collect();
-        *self.users.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+            .collect()
     }
 
     /// Puts one user just read from the store, so that a user the CLI added or changed can
     /// use the session they sign in with at once, not after the next re-read.
     pub fn put_user(&self, user: &User) {
-        self.users
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        let mut current = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let at = self.users_put.fetch_add(1, Ordering::SeqCst) + 1;
+        current
+            .entries
             .insert(user.username.clone(), Arc::new(UserEntry::from_user(user)));
+        current.put_at.insert(user.username.clone(), at);
+    }
+
+    /// Take before reading every user from the store; pass to `replace_users_read_since`.
+    pub fn users_mark(&self) -> u64 {
+        self.users_put.load(Ordering::SeqCst)
+    }
+
+    /// Replaces every user with a list read after `mark` was taken, except users a sign-in
+    /// put in since (the list may be older than they are; the next re-read has them).
+    pub fn replace_users_read_since(&self, users: &[User], mark: u64) {
+        let mut fresh = Self::entries(users);
+        let mut current = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let Users { entries, put_at } = &mut *current;
+        put_at.retain(|_, at| *at > mark);
+        for name in put_at.keys() {
+            if let Some(entry) = entries.get(name) {
+                fresh.insert(name.clone(), entry.clone());
+            }
+        }
+        *entries = fresh;
     }
 
     pub fn user(&self, username: &str) -> Option<Arc<UserEntry>> {
         self.users
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .entries
             .get(username)
             .cloned()
     }
@@ -352,6 +390,31 @@ mod tests {
             index.authenticate(&header(&token), 0).unwrap_err(),
             Denied::Unauthorized
         );
+    }
+
+    #[test]
+    fn a_re_read_that_started_before_a_sign_in_does_not_undo_it() {
+        let index = AuthIndex::new(&[], &[user("alice", &[])], true);
+        let mark = index.users_mark();
+        // The re-read's list was taken before bob was added and carol's permissions
+        // changed; bob signs in meanwhile.
+        index.put_user(&user("bob", &[]));
+        index.replace_users_read_since(
+            &[user("alice", &[]), user("carol", &[Scope::MetricsRead])],
+            mark,
+        );
+        assert!(index.user("bob").is_some(), "the sign-in's copy is kept");
+        assert!(index.user("carol").is_some(), "everyone else is replaced");
+        // The next re-read, with bob in the store and alice removed, replaces everyone.
+        let mark = index.users_mark();
+        index.replace_users_read_since(&[user("bob", &[Scope::SloRead])], mark);
+        assert!(index.user("alice").is_none());
+        assert!(index.user("carol").is_none());
+        assert!(index
+            .user("bob")
+            .unwrap()
+            .effective_permissions()
+            .contains(Scope::SloRead));
     }
 
     #[test]
