@@ -202,9 +202,7 @@ impl AuthIndex {
 
     /// Replaces every user (users change only through the CLI, which the server re-reads).
     pub fn replace_users(&self, users: &[User]) {
-        let mut current = self.users.write().unwrap_or_else(|e| e.into_inner());
-        current.entries = Self::entries(users);
-        current.put_at.clear();
+        self.replace_users_read_since(users, self.users_mark());
     }
 
     fn entries(users: &[User]) -> HashMap<String, Arc<UserEntry>> {

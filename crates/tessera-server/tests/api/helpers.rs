@@ -60,18 +60,17 @@ impl TestApp {
     }
 
     fn start(dir: TempDir, db_url: String, args: &[&str]) -> TestApp {
+        // Test defaults, each unless the test sets that flag itself.
+        let defaults = [
+            ("--user-refresh", "100ms"),
+            ("--login-attempts-per-address", "1000"),
+        ]
+        .into_iter()
+        .filter(|(flag, _)| !args.contains(flag))
+        .flat_map(|(flag, value)| [flag, value]);
         let mut child = Command::new(BIN)
             .args(["--listen", "127.0.0.1:0", "--database-url", &db_url])
-            .args(if args.contains(&"--user-refresh") {
-                &[][..]
-            } else {
-                &["--user-refresh", "100ms"][..]
-            })
-            .args(if args.contains(&"--login-attempts-per-address") {
-                &[][..]
-            } else {
-                &["--login-attempts-per-address", "1000"][..]
-            })
+            .args(defaults)
             .args(args)
             .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("TESSERA_LOG", "info")
