@@ -18,7 +18,7 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export async function startServer({ demo = true, extraArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
   const dbUrl = `sqlite://${join(dir, 'tessera.db')}`;
-  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl, '--assets', DIST, '--user-refresh', '100ms',
+  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl, '--assets', DIST,
     '--login-attempts-per-user', '1000', '--login-attempts-per-address', '1000', ...extraArgs];
   if (demo) args.push('--demo');
   const child = spawn(BIN, args, {

@@ -21,7 +21,7 @@ async function fetchRetry(url, init) {
 export async function startTessera({ bin, assets, extraArgs = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const dbUrl = `sqlite://${join(dir, 'tessera.db')}`;
-  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl, '--user-refresh', '200ms',
+  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl,
     '--login-attempts-per-user', '100000', '--login-attempts-per-address', '100000', ...extraArgs];
   if (assets) args.push('--assets', assets);
   const child = spawn(bin, args, {

@@ -1,15 +1,16 @@
-//! `tessera-server user …`: user management on the same database as the server. A running
-//! server picks the changes up within `--user-refresh` (2 s by default).
+//! `tessera-server user …`: user management on the same database as the server, through the
+//! same service layer. A running server reads them from the change feed within
+//! `--feed-poll` (50 ms by default).
 use std::io::BufRead;
 
 use anyhow::{bail, Context};
 use tessera_api::Scope;
 
 use crate::config::UserCommand;
-use crate::domain::names::Username;
 use crate::domain::password;
 use crate::domain::scope_set::ScopeSet;
-use crate::store::{Store, StoreError, User, UserPatch};
+use crate::service::{Actor, Service};
+use crate::store::{User, UserPatch};
 
 fn parse_permissions(values: &[String]) -> anyhow::Result<ScopeSet> {
     values
@@ -46,14 +47,7 @@ fn password_from(stdin: bool) -> anyhow::Result<(String, bool)> {
     }
 }
 
-fn not_found(e: StoreError, username: &str) -> anyhow::Error {
-    match e {
-        StoreError::NotFound => anyhow::anyhow!("no user `{username}`"),
-        other => other.into(),
-    }
-}
-
-pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> {
+pub async fn run(service: &Service, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add {
             username,
@@ -64,10 +58,9 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
             all_zones,
             password_stdin,
         } => {
-            let name = Username::parse(&username).map_err(|e| anyhow::anyhow!(e))?;
             let (pw, generated) = password_from(password_stdin)?;
             let user = User {
-                username: name.as_str().to_owned(),
+                username: username.clone(),
                 display_name: display_name.unwrap_or_else(|| username.clone()),
                 password_hash: password::hash(&pw)?,
                 admin,
@@ -76,10 +69,7 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
                 zones: clean_zones(&zones),
                 all_zones,
             };
-            match store.create_user(&user).await {
-                Err(StoreError::Conflict) => bail!("user `{username}` already exists"),
-                other => other?,
-            }
+            service.add_user(&Actor::cli(), user).await?;
             println!("added user {username}");
             if generated {
                 println!("password: {pw}");
@@ -94,10 +84,7 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
                 password_hash: Some(password::hash(&pw)?),
                 ..UserPatch::default()
             };
-            store
-                .update_user(&username, &patch)
-                .await
-                .map_err(|e| not_found(e, &username))?;
+            service.update_user(&Actor::cli(), &username, patch).await?;
             println!("password changed for {username}");
             if generated {
                 println!("password: {pw}");
@@ -119,20 +106,17 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
                 display_name,
                 ..UserPatch::default()
             };
-            store
-                .update_user(&username, &patch)
-                .await
-                .map_err(|e| not_found(e, &username))?;
+            service.update_user(&Actor::cli(), &username, patch).await?;
             println!("updated user {username}");
         }
-        UserCommand::Disable { username } => set_active(store, &username, false).await?,
-        UserCommand::Enable { username } => set_active(store, &username, true).await?,
+        UserCommand::Disable { username } => set_active(service, &username, false).await?,
+        UserCommand::Enable { username } => set_active(service, &username, true).await?,
         UserCommand::List => {
             println!(
                 "{:<24} {:<6} {:<8} {:<24} PERMISSIONS",
                 "USERNAME", "ADMIN", "ACTIVE", "ZONES"
             );
-            for u in store.users().await? {
+            for u in service.users().await? {
                 let zones = if u.all_zones {
                     "*".to_owned()
                 } else {
@@ -153,15 +137,12 @@ pub async fn run(store: &dyn Store, command: UserCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn set_active(store: &dyn Store, username: &str, active: bool) -> anyhow::Result<()> {
+async fn set_active(service: &Service, username: &str, active: bool) -> anyhow::Result<()> {
     let patch = UserPatch {
         active: Some(active),
         ..UserPatch::default()
     };
-    store
-        .update_user(username, &patch)
-        .await
-        .map_err(|e| not_found(e, username))?;
+    service.update_user(&Actor::cli(), username, patch).await?;
     println!(
         "{} user {username}",
         if active { "enabled" } else { "disabled" }

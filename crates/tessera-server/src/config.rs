@@ -89,9 +89,10 @@ pub struct ServeArgs {
     /// Sign-in attempts allowed per client address per minute.
     #[arg(long, env = "TESSERA_LOGIN_ATTEMPTS_PER_ADDRESS", default_value = "20")]
     pub login_attempts_per_address: NonZeroU32,
-    /// How often user changes made with `tessera-server user …` are picked up.
-    #[arg(long, env = "TESSERA_USER_REFRESH", default_value = "2s", value_parser = humantime::parse_duration)]
-    pub user_refresh: std::time::Duration,
+    /// How often the change feed is read for changes made elsewhere (the CLI); this node's
+    /// own changes apply before it answers.
+    #[arg(long, env = "TESSERA_FEED_POLL", default_value = "50ms", value_parser = humantime::parse_duration)]
+    pub feed_poll: std::time::Duration,
     /// Log format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -30,12 +30,21 @@ fn return_large_blocks_to_the_os() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_blocks_to_the_os() {}
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the process with one line (`error: what: why`), never a backtrace.
+fn main() -> std::process::ExitCode {
     return_large_blocks_to_the_os();
-    tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(run())
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run()));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -44,14 +53,15 @@ async fn run() -> anyhow::Result<()> {
         None => run_server(cli.serve).await,
         Some(Command::Serve(args)) => run_server(args).await,
         Some(Command::Backup { db, file }) => {
-            tessera_server::backup::backup(&db.database_url, &file).await
+            tessera_server::store::backup(&db.database_url, &file).await
         }
         Some(Command::Restore { db, file }) => {
-            tessera_server::backup::restore(&db.database_url, &file).await
+            tessera_server::store::restore(&db.database_url, &file).await
         }
         Some(Command::User { db, command }) => {
-            let store = tessera_server::server::open_store(&db.database_url).await?;
-            tessera_server::cli::run(&store, command).await
+            let store = tessera_server::store::open(&db.database_url).await?;
+            let service = tessera_server::service::Service::new(store, None);
+            tessera_server::cli::run(&service, command).await
         }
     }
 }

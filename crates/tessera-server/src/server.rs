@@ -5,45 +5,36 @@ use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
 
-use crate::auth::AuthIndex;
 use crate::config::ServeArgs;
 use crate::domain::scope_set::ScopeSet;
 use crate::domain::{password, time};
+use crate::error::ApiError;
+use crate::feed::Follower;
 use crate::http;
+use crate::service::{Actor, Service};
 use crate::state::{AppState, Inner, LoginLimiter, Settings};
-use crate::store::{SqliteStore, Store, StoreError, User, UserPatch};
-
-/// Opens the database named by `url`, creating the directory of a SQLite file.
-pub async fn open_store(url: &str) -> anyhow::Result<SqliteStore> {
-    if let Some(file) = crate::backup::sqlite_path(url) {
-        crate::backup::create_parent_dir(&file)?;
-    }
-    SqliteStore::open(url)
-        .await
-        .with_context(|| format!("opening the database {url}"))
-}
+use crate::store::{self, User, UserPatch};
 
 /// On an empty database: an `admin` with `TESSERA_ADMIN_PASSWORD` or a generated password.
-async fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<()> {
-    if !store.users().await?.is_empty() {
+async fn bootstrap_admin(service: &Service) -> anyhow::Result<()> {
+    if !service.users().await?.is_empty() {
         return Ok(());
     }
     let (pw, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD") {
         Ok(pw) if !pw.is_empty() => (pw, false),
         _ => (password::generate(), true),
     };
-    store
-        .create_user(&User {
-            username: "admin".into(),
-            display_name: "Administrator".into(),
-            password_hash: password::hash(&pw)?,
-            admin: true,
-            active: true,
-            permissions: ScopeSet::ALL,
-            zones: Vec::new(),
-            all_zones: true,
-        })
-        .await?;
+    let admin = User {
+        username: "admin".into(),
+        display_name: "Administrator".into(),
+        password_hash: password::hash(&pw)?,
+        admin: true,
+        active: true,
+        permissions: ScopeSet::ALL,
+        zones: Vec::new(),
+        all_zones: true,
+    };
+    service.add_user(&Actor::system(), admin).await?;
     if generated {
         println!("Created user `admin` with password: {pw}\n(shown once; change it with `tessera-server user passwd admin`)");
     } else {
@@ -91,7 +82,7 @@ const DEMO_USERS: [DemoUser; 3] = [
 ];
 
 /// Demo mode: (re)sets the demo users' passwords, prints them, and turns PATs on.
-async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
+async fn seed_demo(service: &Service) -> anyhow::Result<()> {
     let shared = std::env::var("TESSERA_DEMO_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty());
@@ -110,26 +101,30 @@ async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
             active: Some(true),
             ..UserPatch::default()
         };
-        match store.update_user(demo.username, &patch).await {
-            Err(StoreError::NotFound) => {
-                store
-                    .create_user(&User {
-                        username: demo.username.into(),
-                        display_name: demo.display_name.into(),
-                        password_hash: patch.password_hash.clone().unwrap_or_default(),
-                        admin: demo.admin,
-                        active: true,
-                        permissions: if demo.admin {
-                            ScopeSet::ALL
-                        } else {
-                            permissions
-                        },
-                        all_zones: demo.admin,
-                        zones,
-                    })
-                    .await?
+        match service
+            .update_user(&Actor::system(), demo.username, patch.clone())
+            .await
+        {
+            Err(ApiError::NotFound(_)) => {
+                let user = User {
+                    username: demo.username.into(),
+                    display_name: demo.display_name.into(),
+                    password_hash: patch.password_hash.unwrap_or_default(),
+                    admin: demo.admin,
+                    active: true,
+                    permissions: if demo.admin {
+                        ScopeSet::ALL
+                    } else {
+                        permissions
+                    },
+                    all_zones: demo.admin,
+                    zones,
+                };
+                service.add_user(&Actor::system(), user).await?
             }
-            other => other?,
+            other => {
+                other?;
+            }
         }
         let what = if demo.admin {
             "administrator".to_owned()
@@ -144,24 +139,23 @@ async fn seed_demo(store: &dyn Store) -> anyhow::Result<()> {
         };
         println!("  {:<6} {:<22} ({what})", demo.username, pw);
     }
-    store.set_pat_enabled(true, "demo", time::now()).await?;
+    service.set_pat_enabled(&Actor::system(), true).await?;
     Ok(())
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let _lock = crate::backup::DatabaseLock::acquire(&args.db.database_url)?;
-    let store = Arc::new(open_store(&args.db.database_url).await?);
+    let _lock = store::lock_for_serving(&args.db.database_url)?;
+    let db = store::open(&args.db.database_url).await?;
+    // Start-up writes go through the service before the index exists; the index is then
+    // built from a snapshot that includes them.
+    let bootstrap = Service::new(db.clone(), None);
     // Demo mode creates (or resets) its own admin, so it does not print a second password.
     if args.demo {
-        seed_demo(store.as_ref()).await?;
+        seed_demo(&bootstrap).await?;
     } else {
-        bootstrap_admin(store.as_ref()).await?;
+        bootstrap_admin(&bootstrap).await?;
     }
-    let index = AuthIndex::new(
-        &store.all_tokens().await?,
-        &store.users().await?,
-        store.pat_enabled().await?,
-    );
+    let follower = Arc::new(Follower::start(db.clone()).await?);
     // Fixed buckets make request durations Prometheus histograms (summaries would keep
     // quantile state per series).
     let metrics = PrometheusBuilder::new()
@@ -181,8 +175,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let state = AppState(Arc::new(Inner {
-        store: store.clone(),
-        index,
+        service: Service::new(db, Some(follower.clone())),
+        follower: follower.clone(),
         settings: Settings {
             secure_cookie: args.secure_cookie,
             session_idle: args.session_idle,
@@ -195,12 +189,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.login_attempts_per_address,
         ),
         metrics,
-        token_writes: tokio::sync::Mutex::new(()),
         password_checks: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         ),
     }));
-    spawn_maintenance(state.clone(), args.user_refresh);
+    follower.spawn_polling(args.feed_poll.max(std::time::Duration::from_millis(1)));
+    spawn_maintenance(state.clone());
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -217,10 +211,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-reads users (changed by the CLI) every `every`, removes idle sessions once a minute
-/// (sessions are checked for idleness on every request anyway; this only frees rows), and
-/// drains recorded metric samples every 5 s.
-fn spawn_maintenance(state: AppState, every: std::time::Duration) {
+/// How long the change feed keeps its rows; a reader further behind rebuilds its index.
+const FEED_RETENTION_MS: time::Millis = 24 * 60 * 60 * 1000;
+
+/// Once a minute: removes idle sessions (they are refused on every request anyway; this
+/// frees rows) and feed rows past retention; every 5 s drains recorded metric samples.
+fn spawn_maintenance(state: AppState) {
     if let Some(handle) = state.metrics.clone() {
         // Histogram samples pile up in the recorder until upkeep folds them into buckets;
         // without this, memory grows with every request until /metrics is scraped.
@@ -232,25 +228,20 @@ fn spawn_maintenance(state: AppState, every: std::time::Duration) {
             }
         });
     }
-    let users = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
-        loop {
-            tick.tick().await;
-            let mark = users.index.users_mark();
-            match users.store.users().await {
-                Ok(list) => users.index.replace_users_read_since(&list, mark),
-                Err(e) => tracing::warn!(error = %e, "re-reading users failed"),
-            }
-        }
-    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
-            let idle_before = time::now() - state.session_idle_ms();
-            if let Err(e) = state.store.delete_sessions_idle_since(idle_before).await {
+            let now = time::now();
+            let store = state.store();
+            if let Err(e) = store
+                .delete_sessions_idle_since(now - state.session_idle_ms())
+                .await
+            {
                 tracing::warn!(error = %e, "removing idle sessions failed");
+            }
+            if let Err(e) = store.prune_changes(now - FEED_RETENTION_MS).await {
+                tracing::warn!(error = %e, "pruning the change feed failed");
             }
         }
     });

@@ -9,7 +9,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::AuthIndex;
 use crate::domain::time::Millis;
-use crate::store::{AuditEvent, Store};
+use crate::feed::Follower;
+use crate::service::Service;
+use crate::store::Store;
 
 /// Settings the handlers need at run time.
 #[derive(Debug, Clone)]
@@ -50,13 +52,13 @@ impl LoginLimiter {
 }
 
 pub struct Inner {
-    pub store: Arc<dyn Store>,
-    pub index: AuthIndex,
+    /// Every change goes through here.
+    pub service: Service,
+    /// Keeps `index()` in step with the database's change feed.
+    pub follower: Arc<Follower>,
     pub settings: Settings,
     pub login_limiter: LoginLimiter,
     pub metrics: Option<PrometheusHandle>,
-    /// Serialises token updates and deletes so the index is written in commit order.
-    pub token_writes: tokio::sync::Mutex<()>,
     /// Password checks running at once (one per core; see `http::session::sign_in`).
     pub password_checks: tokio::sync::Semaphore,
 }
@@ -73,28 +75,14 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Writes an audit row; a failure is logged, never hidden, and does not undo the action
-    /// (which has already been committed).
-    pub async fn audit(
-        &self,
-        actor: &str,
-        client: Option<IpAddr>,
-        event: &str,
-        target: Option<&str>,
-        detail: Option<String>,
-    ) {
-        let row = AuditEvent {
-            at: crate::domain::time::now(),
-            actor: actor.to_owned(),
-            client_addr: client.map(|a| a.to_string()),
-            event: event.to_owned(),
-            target: target.map(str::to_owned),
-            detail,
-        };
-        tracing::info!(actor, event, target, "audit");
-        if let Err(e) = self.store.audit(&row).await {
-            tracing::error!(error = %e, event, "writing the audit log failed");
-        }
+    /// The authorization index (read-only; the follower writes it).
+    pub fn index(&self) -> &AuthIndex {
+        self.follower.index()
+    }
+
+    /// For reads; changes go through `service`.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.service.store()
     }
 
     pub fn session_idle_ms(&self) -> Millis {

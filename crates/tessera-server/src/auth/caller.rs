@@ -9,9 +9,9 @@ use tessera_api::Scope;
 
 use super::index::{Denied, TokenPrincipal, UserEntry};
 use super::session;
-use crate::domain::scope_set::ScopeSet;
 use crate::domain::time;
 use crate::error::ApiError;
+use crate::service::{ActingToken, Actor};
 use crate::state::AppState;
 use crate::store::SessionRecord;
 
@@ -144,11 +144,18 @@ impl Caller {
         Ok(())
     }
 
-    /// Admins, and environment-wide (non-personal) tokens, see every user's tokens.
-    pub fn sees_all_tokens(&self) -> bool {
+    /// Who acts, for the service layer.
+    pub fn actor(&self) -> Actor {
         match self {
-            Caller::Session { user, .. } => user.admin,
-            Caller::Token { principal, .. } => !principal.token.personal || principal.owner.admin,
+            Caller::Session { user, client, .. } => Actor::user(user, *client, None),
+            Caller::Token { principal, client } => Actor::user(
+                &principal.owner,
+                *client,
+                Some(ActingToken {
+                    id: principal.token_id.clone(),
+                    personal: principal.token.personal,
+                }),
+            ),
         }
     }
 
@@ -156,17 +163,12 @@ impl Caller {
     /// admin (or an environment-wide token) that carries the settings scope.
     pub fn require_settings(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
         self.require(state, scope)?;
-        if !self.sees_all_tokens() {
+        if !self.actor().sees_all_tokens() {
             return Err(ApiError::Forbidden(
                 "Only administrators may access token settings".into(),
             ));
         }
         Ok(())
-    }
-
-    /// The scopes this caller may put on a token it creates.
-    pub fn grantable_scopes(&self) -> ScopeSet {
-        self.user().effective_permissions()
     }
 }
 
@@ -174,7 +176,7 @@ impl Caller {
 pub fn record_use(state: &AppState, principal: &TokenPrincipal, client: IpAddr) {
     let now = time::now();
     if principal.claim_last_used_write(now) {
-        let store = state.store.clone();
+        let store = state.store().clone();
         let id = principal.token_id.clone();
         tokio::spawn(async move {
             if let Err(e) = store.record_token_use(&id, now, &client.to_string()).await {
@@ -193,7 +195,7 @@ impl FromRequestParts<AppState> for Caller {
             .unwrap_or(ClientAddr(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
-            let principal = state.index.authenticate(value, time::now())?;
+            let principal = state.index().authenticate(value, time::now())?;
             return Ok(Caller::Token { principal, client });
         }
         let (user, session) = session_user(parts, state).await?;
@@ -226,22 +228,22 @@ pub async fn session_user(
     let cookie = session::cookie_value(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let digest = session::digest(cookie);
     let record = state
-        .store
+        .store()
         .session(&digest)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let now = time::now();
+    // An idle session is refused here; the periodic sweep removes its row.
     if now - record.last_seen_at > state.session_idle_ms() {
-        state.store.delete_session(&digest).await?;
         return Err(ApiError::Unauthorized);
     }
     let user = state
-        .index
+        .index()
         .user(&record.username)
         .filter(|u| u.active)
         .ok_or(ApiError::Unauthorized)?;
     if now - record.last_seen_at > session::TOUCH_INTERVAL_MS {
-        state.store.touch_session(&digest, now).await?;
+        state.store().touch_session(&digest, now).await?;
     }
     Ok((user, record))
 }

@@ -1,90 +1,18 @@
 //! The in-memory authorization index and the token decision (rules 1–7).
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+//!
+//! The index is a projection of the database's change feed: `crate::feed::Follower` builds
+//! it from a snapshot and applies each change in feed order. Nothing else writes to it, so
+//! no request path can leave it behind the database.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tessera_api::Scope;
 
-use crate::domain::scope_set::ScopeSet;
+pub use super::entries::{TokenEntry, UserEntry, LAST_USED_WRITE_INTERVAL_MS};
 use crate::domain::time::Millis;
-use crate::domain::token::{Token, TokenDigest};
+use crate::domain::token::Token;
 use crate::store::{TokenRecord, User};
-
-/// Last-used writes happen at most once per token per this many milliseconds.
-pub const LAST_USED_WRITE_INTERVAL_MS: Millis = 60_000;
-
-/// What the index knows of a token: enough to decide, nothing to list.
-#[derive(Debug)]
-pub struct TokenEntry {
-    pub digest: TokenDigest,
-    pub owner: Arc<str>,
-    pub scopes: ScopeSet,
-    pub personal: bool,
-    pub enabled: bool,
-    pub expires_at: Option<Millis>,
-    last_use_written: AtomicI64,
-}
-
-impl TokenEntry {
-    fn from_record(r: &TokenRecord) -> TokenEntry {
-        TokenEntry {
-            digest: r.digest,
-            owner: Arc::from(r.owner.as_str()),
-            scopes: r.scopes,
-            personal: r.personal,
-            enabled: r.enabled,
-            expires_at: r.expires_at,
-            last_use_written: AtomicI64::new(r.last_used_at.unwrap_or(i64::MIN)),
-        }
-    }
-}
-
-/// What the index knows of a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserEntry {
-    pub username: String,
-    pub display_name: String,
-    pub admin: bool,
-    pub active: bool,
-    pub permissions: ScopeSet,
-    pub zones: Vec<String>,
-    pub all_zones: bool,
-    /// `X-Tessera-Management-Zones`, computed once: the gateway check sends it every time.
-    zones_header: String,
-}
-
-impl UserEntry {
-    pub fn from_user(u: &User) -> UserEntry {
-        UserEntry {
-            username: u.username.clone(),
-            display_name: u.display_name.clone(),
-            admin: u.admin,
-            active: u.active,
-            permissions: u.permissions,
-            zones: u.zones.clone(),
-            all_zones: u.all_zones,
-            zones_header: if u.all_zones || u.admin {
-                "*".to_owned()
-            } else {
-                u.zones.join(",")
-            },
-        }
-    }
-
-    /// Admins hold every permission implicitly.
-    pub fn effective_permissions(&self) -> ScopeSet {
-        if self.admin {
-            ScopeSet::ALL
-        } else {
-            self.permissions
-        }
-    }
-
-    /// `X-Tessera-Management-Zones`: comma-separated names, or `*` for all zones.
-    pub fn zones_header(&self) -> &str {
-        &self.zones_header
-    }
-}
 
 /// Why a token request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,31 +74,22 @@ impl TokenPrincipal {
 #[derive(Default)]
 pub struct AuthIndex {
     tokens: RwLock<HashMap<String, Arc<TokenEntry>>>,
-    users: RwLock<Users>,
-    /// Counts `put_user` calls, so that a re-read of all users that started before a
-    /// sign-in does not put back the older copy of that user.
-    users_put: AtomicU64,
+    users: RwLock<HashMap<String, Arc<UserEntry>>>,
     pat_enabled: AtomicBool,
 }
 
-#[derive(Default)]
-struct Users {
-    entries: HashMap<String, Arc<UserEntry>>,
-    /// The `users_put` count at which a sign-in last put each user.
-    put_at: HashMap<String, u64>,
+/// The index's content in a comparable form (tests compare it with a fresh rebuild).
+#[derive(Debug, PartialEq, Eq)]
+pub struct IndexView {
+    pub tokens: BTreeMap<String, String>,
+    pub users: BTreeMap<String, UserEntry>,
+    pub pat_enabled: bool,
 }
 
 impl AuthIndex {
     pub fn new(tokens: &[TokenRecord], users: &[User], pat_enabled: bool) -> AuthIndex {
         let index = AuthIndex::default();
-        index.replace_users(users);
-        {
-            let mut map = index.tokens.write().unwrap_or_else(|e| e.into_inner());
-            for t in tokens {
-                map.insert(t.id.clone(), Arc::new(TokenEntry::from_record(t)));
-            }
-        }
-        index.set_pat_enabled(pat_enabled);
+        index.replace_all(tokens, users, pat_enabled);
         index
     }
 
@@ -178,78 +97,86 @@ impl AuthIndex {
         self.pat_enabled.load(Ordering::SeqCst)
     }
 
-    pub fn set_pat_enabled(&self, enabled: bool) {
-        self.pat_enabled.store(enabled, Ordering::SeqCst);
-    }
-
-    /// Writes a token's current state through; keeps its last-use throttle.
-    pub fn put_token(&self, record: &TokenRecord) {
-        let mut map = self.tokens.write().unwrap_or_else(|e| e.into_inner());
-        let entry = TokenEntry::from_record(record);
-        if let Some(old) = map.get(&record.id) {
-            let written = old.last_use_written.load(Ordering::Relaxed);
-            entry.last_use_written.fetch_max(written, Ordering::Relaxed);
-        }
-        map.insert(record.id.clone(), Arc::new(entry));
-    }
-
-    pub fn remove_token(&self, id: &str) {
-        self.tokens
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
-    }
-
-    /// Replaces every user (users change only through the CLI, which the server re-reads).
-    pub fn replace_users(&self, users: &[User]) {
-        self.replace_users_read_since(users, self.users_mark());
-    }
-
-    fn entries(users: &[User]) -> HashMap<String, Arc<UserEntry>> {
-        users
-            .iter()
-            .map(|u| (u.username.clone(), Arc::new(UserEntry::from_user(u))))
-            .collect()
-    }
-
-    /// Puts one user just read from the store, so that a user the CLI added or changed can
-    /// use the session they sign in with at once, not after the next re-read.
-    pub fn put_user(&self, user: &User) {
-        let mut current = self.users.write().unwrap_or_else(|e| e.into_inner());
-        let at = self.users_put.fetch_add(1, Ordering::SeqCst) + 1;
-        current
-            .entries
-            .insert(user.username.clone(), Arc::new(UserEntry::from_user(user)));
-        current.put_at.insert(user.username.clone(), at);
-    }
-
-    /// Take before reading every user from the store; pass to `replace_users_read_since`.
-    pub fn users_mark(&self) -> u64 {
-        self.users_put.load(Ordering::SeqCst)
-    }
-
-    /// Replaces every user with a list read after `mark` was taken, except users a sign-in
-    /// put in since (the list may be older than they are; the next re-read has them).
-    pub fn replace_users_read_since(&self, users: &[User], mark: u64) {
-        let mut fresh = Self::entries(users);
-        let mut current = self.users.write().unwrap_or_else(|e| e.into_inner());
-        let Users { entries, put_at } = &mut *current;
-        put_at.retain(|_, at| *at > mark);
-        for name in put_at.keys() {
-            if let Some(entry) = entries.get(name) {
-                fresh.insert(name.clone(), entry.clone());
-            }
-        }
-        *entries = fresh;
-    }
-
     pub fn user(&self, username: &str) -> Option<Arc<UserEntry>> {
         self.users
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .entries
             .get(username)
             .cloned()
+    }
+
+    // The writers below are for the feed follower (crate::feed) only.
+
+    /// Replaces everything, keeping the last-use throttle of tokens that stay.
+    pub(crate) fn replace_all(&self, tokens: &[TokenRecord], users: &[User], pat_enabled: bool) {
+        {
+            let mut map = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+            let old = std::mem::take(&mut *map);
+            for t in tokens {
+                map.insert(t.id.clone(), Arc::new(Self::entry(t, old.get(&t.id))));
+            }
+        }
+        *self.users.write().unwrap_or_else(|e| e.into_inner()) = users
+            .iter()
+            .map(|u| (u.username.clone(), Arc::new(UserEntry::from_user(u))))
+            .collect();
+        self.set_pat_enabled(pat_enabled);
+    }
+
+    pub(crate) fn set_pat_enabled(&self, enabled: bool) {
+        self.pat_enabled.store(enabled, Ordering::SeqCst);
+    }
+
+    fn entry(record: &TokenRecord, old: Option<&Arc<TokenEntry>>) -> TokenEntry {
+        let entry = TokenEntry::from_record(record);
+        if let Some(old) = old {
+            let written = old.last_use_written.load(Ordering::Relaxed);
+            entry.last_use_written.fetch_max(written, Ordering::Relaxed);
+        }
+        entry
+    }
+
+    /// A token's current state (`None`: it is gone); keeps its last-use throttle.
+    pub(crate) fn apply_token(&self, id: &str, record: Option<&TokenRecord>) {
+        let mut map = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+        match record {
+            Some(record) => {
+                let entry = Self::entry(record, map.get(id));
+                map.insert(id.to_owned(), Arc::new(entry));
+            }
+            None => {
+                map.remove(id);
+            }
+        }
+    }
+
+    /// A user's current state (`None`: they are gone).
+    pub(crate) fn apply_user(&self, username: &str, user: Option<&User>) {
+        let mut map = self.users.write().unwrap_or_else(|e| e.into_inner());
+        match user {
+            Some(user) => {
+                map.insert(username.to_owned(), Arc::new(UserEntry::from_user(user)));
+            }
+            None => {
+                map.remove(username);
+            }
+        }
+    }
+
+    pub fn view(&self) -> IndexView {
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        let users = self.users.read().unwrap_or_else(|e| e.into_inner());
+        IndexView {
+            tokens: tokens
+                .iter()
+                .map(|(id, t)| (id.clone(), t.describe()))
+                .collect(),
+            users: users
+                .iter()
+                .map(|(name, u)| (name.clone(), (**u).clone()))
+                .collect(),
+            pat_enabled: self.pat_enabled(),
+        }
     }
 
     /// Rules 1–5 for an `Authorization` header value.
@@ -367,7 +294,7 @@ mod tests {
         index.set_pat_enabled(true);
 
         rec.expires_at = Some(10);
-        index.put_token(&rec);
+        index.apply_token(&rec.id, Some(&rec));
         assert_eq!(
             index.authenticate(&header(&token), 10).unwrap_err(),
             Denied::Unauthorized
@@ -376,14 +303,14 @@ mod tests {
 
         let mut inactive = alice;
         inactive.active = false;
-        index.replace_users(&[inactive]);
+        index.apply_user("alice", Some(&inactive));
         assert_eq!(
             index.authenticate(&header(&token), 0).unwrap_err(),
             Denied::Unauthorized
         );
 
-        index.remove_token(token.id().as_str());
-        index.replace_users(&[user("alice", &[])]);
+        index.apply_token(token.id().as_str(), None);
+        index.apply_user("alice", Some(&user("alice", &[])));
         assert_eq!(
             index.authenticate(&header(&token), 0).unwrap_err(),
             Denied::Unauthorized
@@ -391,28 +318,26 @@ mod tests {
     }
 
     #[test]
-    fn a_re_read_that_started_before_a_sign_in_does_not_undo_it() {
-        let index = AuthIndex::new(&[], &[user("alice", &[])], true);
-        let mark = index.users_mark();
-        // The re-read's list was taken before bob was added and carol's permissions
-        // changed; bob signs in meanwhile.
-        index.put_user(&user("bob", &[]));
-        index.replace_users_read_since(
-            &[user("alice", &[]), user("carol", &[Scope::MetricsRead])],
-            mark,
+    fn a_change_keeps_the_last_use_throttle_and_a_rebuild_equals_the_changes() {
+        let token = Token::generate();
+        let mut rec = record(&token, "a", &[Scope::MetricsRead]);
+        let index = AuthIndex::new(std::slice::from_ref(&rec), &[user("a", &[])], true);
+        let p = index.authenticate(&header(&token), 0).unwrap();
+        assert!(p.claim_last_used_write(1_000_000));
+        rec.name = "renamed".into();
+        rec.scopes = [Scope::SloRead].into_iter().collect();
+        index.apply_token(&rec.id, Some(&rec));
+        let p = index.authenticate(&header(&token), 0).unwrap();
+        assert!(
+            !p.claim_last_used_write(1_000_001),
+            "the throttle survives a change"
         );
-        assert!(index.user("bob").is_some(), "the sign-in's copy is kept");
-        assert!(index.user("carol").is_some(), "everyone else is replaced");
-        // The next re-read, with bob in the store and alice removed, replaces everyone.
-        let mark = index.users_mark();
-        index.replace_users_read_since(&[user("bob", &[Scope::SloRead])], mark);
-        assert!(index.user("alice").is_none());
-        assert!(index.user("carol").is_none());
-        assert!(index
-            .user("bob")
-            .unwrap()
-            .effective_permissions()
-            .contains(Scope::SloRead));
+        index.apply_user("b", Some(&user("b", &[])));
+        index.set_pat_enabled(false);
+        let rebuilt = AuthIndex::new(&[rec], &[user("a", &[]), user("b", &[])], false);
+        assert_eq!(index.view(), rebuilt.view());
+        index.apply_user("b", None);
+        assert_ne!(index.view(), rebuilt.view());
     }
 
     #[test]

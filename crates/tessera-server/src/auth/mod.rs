@@ -5,11 +5,13 @@
 //! (3) enabled and not expired, (4) owner exists and is active — all 401, told apart by
 //! no one; (5) for a PAT, `patEnabled` — 403; (6) the required scope on the token — 403
 //! naming the scope; (7) for a PAT, the owner still holds that permission — 403.
-//! The index is written through by every change the server makes, so a disable, delete
-//! or settings change takes effect on the very next request without a database read.
+//! The index is a projection of the change feed (`crate::feed`): a node applies its own
+//! change before answering, so a disable, delete or settings change holds from the very next
+//! request without a database read on the check path.
 pub mod caller;
+mod entries;
 pub mod index;
 pub mod session;
 
 pub use caller::Caller;
-pub use index::{AuthIndex, Denied, TokenPrincipal, UserEntry};
+pub use index::{AuthIndex, Denied, IndexView, TokenPrincipal, UserEntry};

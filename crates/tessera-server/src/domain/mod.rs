@@ -3,5 +3,6 @@ pub mod names;
 pub mod password;
 pub mod query;
 pub mod scope_set;
+pub mod selector;
 pub mod time;
 pub mod token;

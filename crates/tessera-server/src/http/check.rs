@@ -77,7 +77,7 @@ pub async fn check(
         .and_then(|v| v.to_str().ok())
     {
         Some(value) => state
-            .index
+            .index()
             .authenticate(value, time::now())
             .and_then(|p| p.require(scope).map(|()| p)),
         None => Err(Denied::Unauthorized),

@@ -24,7 +24,7 @@ async fn healthz() -> impl IntoResponse {
 
 /// Ready: the database answers.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+    match state.store().ping().await {
         Ok(()) => (StatusCode::OK, "ready\n"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -9,10 +9,9 @@ use tessera_api::{LoginRequest, SessionInfo, UserInfo};
 use super::extract::ApiJson;
 use crate::auth::caller::{session_user, ClientAddr};
 use crate::auth::{session, Caller, UserEntry};
-use crate::domain::{password, time};
+use crate::domain::password;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::SessionRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/session", post(sign_in).get(current).delete(sign_out))
@@ -28,7 +27,7 @@ fn session_info(state: &AppState, user: &UserEntry, csrf_token: &str) -> Session
             management_zones: user.zones.clone(),
             all_zones: user.all_zones || user.admin,
         },
-        pat_enabled: state.index.pat_enabled(),
+        pat_enabled: state.index().pat_enabled(),
         csrf_token: csrf_token.to_owned(),
     }
 }
@@ -46,7 +45,7 @@ pub async fn sign_in(
         .login_limiter
         .check(&body.username, client)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
-    let user = state.store.user(&body.username).await?;
+    let user = state.store().user(&body.username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = body.password.clone();
     // argon2 is deliberately slow and takes 19 MiB per check: keep it off the async workers,
@@ -67,47 +66,27 @@ pub async fn sign_in(
     let user = match user {
         Some(u) if verified && u.active => u,
         _ => {
-            let actor = if body.username.len() <= 64 {
-                body.username.as_str()
-            } else {
-                "-"
-            };
-            state
-                .audit(actor, Some(client), "signin.failed", None, None)
-                .await;
+            state.service.failed_sign_in(&body.username, client).await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.index.put_user(&user);
-    let cookie = session::random_secret();
-    let now = time::now();
-    let record = SessionRecord {
-        id_digest: session::digest(&cookie),
-        username: user.username.clone(),
-        csrf_token: session::random_secret(),
-        created_at: now,
-        last_seen_at: now,
-    };
-    state
-        .store
-        .create_session(&record, state.settings.max_sessions_per_user)
+    let session = state
+        .service
+        .start_session(&user, client, state.settings.max_sessions_per_user)
         .await?;
-    state
-        .audit(&user.username, Some(client), "signin.succeeded", None, None)
-        .await;
     let entry = UserEntry::from_user(&user);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
         session::set_cookie(
-            &cookie,
+            &session.cookie,
             state.settings.secure_cookie,
             state.settings.session_idle.as_secs(),
         ),
     );
     Ok((
         headers,
-        Json(session_info(&state, &entry, &record.csrf_token)),
+        Json(session_info(&state, &entry, &session.record.csrf_token)),
     ))
 }
 
@@ -138,16 +117,10 @@ pub async fn sign_out(
             "Only a browser session can be signed out",
         ));
     };
-    state.store.delete_session(&record.id_digest).await?;
     state
-        .audit(
-            caller.username(),
-            Some(caller.client()),
-            "signout",
-            None,
-            None,
-        )
-        .await;
+        .service
+        .end_session(&caller.actor(), record.id_digest)
+        .await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,

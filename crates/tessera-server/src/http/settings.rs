@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery};
 use crate::auth::Caller;
-use crate::domain::time;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -32,7 +31,7 @@ fn object(state: &AppState) -> SettingsObject {
         schema_id: TOKEN_SETTINGS_SCHEMA.to_owned(),
         scope: "environment".to_owned(),
         value: TokenSettingsValue {
-            pat_enabled: state.index.pat_enabled(),
+            pat_enabled: state.index().pat_enabled(),
         },
     }
 }
@@ -130,28 +129,10 @@ pub async fn update(
 ) -> Result<Json<UpdateResult>, ApiError> {
     caller.require_settings(&state, Scope::SettingsWrite)?;
     known(&object_id)?;
-    let enabled = body.value.pat_enabled;
-    let before = state.index.pat_enabled();
-    {
-        let _writes = state.token_writes.lock().await;
-        state
-            .store
-            .set_pat_enabled(enabled, caller.username(), time::now())
-            .await?;
-        state.index.set_pat_enabled(enabled);
-    }
-    if before != enabled {
-        let detail = format!("patEnabled={enabled}");
-        state
-            .audit(
-                caller.username(),
-                Some(caller.client()),
-                "settings.changed",
-                Some(TOKEN_SETTINGS_SCHEMA),
-                Some(detail),
-            )
-            .await;
-    }
+    state
+        .service
+        .set_pat_enabled(&caller.actor(), body.value.pat_enabled)
+        .await?;
     Ok(Json(UpdateResult {
         code: 200,
         object_id: OBJECT_ID.to_owned(),

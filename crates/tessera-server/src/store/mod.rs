@@ -1,13 +1,22 @@
-//! Storage behind a narrow trait. SQL lives only in the implementations; handlers and the
-//! domain see rows as the types below. SQLite is the embedded default; a PostgreSQL
-//! implementation can follow without touching handlers.
+//! Storage behind a narrow trait. SQL lives only in the backends; the rest of the server sees
+//! rows as the records below. `open` picks the backend from the database URL.
+//!
+//! Every change is made in a [`StoreTx`]: each write in it also appends a row to the change
+//! feed (`changes`), so a change and its feed entry commit together or not at all. The
+//! authorization index is built from [`Store::snapshot`] and advanced by
+//! [`Store::changes_since`] (see `crate::feed`).
+mod records;
 mod sqlite;
 
+pub use records::*;
 pub use sqlite::SqliteStore;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{query::ListQuery, scope_set::ScopeSet, time::Millis, token::TokenDigest};
+use crate::domain::{query::ListQuery, time::Millis};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -23,97 +32,68 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub username: String,
-    pub display_name: String,
-    pub password_hash: String,
-    pub admin: bool,
-    pub active: bool,
-    pub permissions: ScopeSet,
-    pub zones: Vec<String>,
-    pub all_zones: bool,
+/// The database schemes Tessera can open, for the message that names them.
+const SUPPORTED: &str = "sqlite://<file> (e.g. sqlite://data/tessera.db)";
+
+enum Backend {
+    Sqlite,
 }
 
-/// A change to a user; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct UserPatch {
-    pub display_name: Option<String>,
-    pub password_hash: Option<String>,
-    pub admin: Option<bool>,
-    pub active: Option<bool>,
-    pub permissions: Option<ScopeSet>,
-    pub zones: Option<Vec<String>>,
-    pub all_zones: Option<bool>,
+fn backend(url: &str) -> anyhow::Result<Backend> {
+    let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+    match scheme {
+        "sqlite" => Ok(Backend::Sqlite),
+        // The scheme only: the rest of a URL may hold a password.
+        _ => anyhow::bail!("unsupported database URL scheme `{scheme}:`; supported: {SUPPORTED}"),
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRecord {
-    pub id: String,
-    pub owner: String,
-    pub name: String,
-    pub scopes: ScopeSet,
-    pub personal: bool,
-    pub enabled: bool,
-    pub digest: TokenDigest,
-    pub created_at: Millis,
-    pub modified_at: Option<Millis>,
-    pub expires_at: Option<Millis>,
-    pub last_used_at: Option<Millis>,
-    pub last_used_ip: Option<String>,
+/// Opens the database at `url` (creating a SQLite file and its directory if missing) and
+/// runs pending migrations.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    match backend(url)? {
+        Backend::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
+    }
 }
 
-/// A change to a token; `None` leaves a field as it is. `modified_at` is set by the store
-/// when name or scopes are in the patch.
-#[derive(Debug, Clone, Default)]
-pub struct TokenPatch {
-    pub name: Option<String>,
-    pub enabled: Option<bool>,
-    pub scopes: Option<ScopeSet>,
+/// Held while a server runs: on SQLite, a lock file that keeps a second server off the
+/// same file (each would trust its own index).
+pub struct ServeLock {
+    _held: Option<std::fs::File>,
 }
 
-/// One page of a listing.
-pub struct TokenPage {
-    pub tokens: Vec<TokenRecord>,
-    pub total: u64,
-    /// The snapshot the page was read at (see `PageKey`).
-    pub snapshot: i64,
+pub fn lock_for_serving(url: &str) -> anyhow::Result<ServeLock> {
+    match backend(url)? {
+        Backend::Sqlite => Ok(ServeLock {
+            _held: sqlite::files::lock(url)?,
+        }),
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    pub id_digest: [u8; 32],
-    pub username: String,
-    pub csrf_token: String,
-    pub created_at: Millis,
-    pub last_seen_at: Millis,
+/// `tessera-server backup FILE`: a consistent copy taken while the server runs.
+pub async fn backup(url: &str, file: &Path) -> anyhow::Result<()> {
+    match backend(url)? {
+        Backend::Sqlite => sqlite::files::backup(url, file).await,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    pub at: Millis,
-    pub actor: String,
-    pub client_addr: Option<String>,
-    pub event: String,
-    pub target: Option<String>,
-    pub detail: Option<String>,
+/// `tessera-server restore FILE`: replaces the database with a backup (server stopped).
+pub async fn restore(url: &str, file: &Path) -> anyhow::Result<()> {
+    match backend(url)? {
+        Backend::Sqlite => sqlite::files::restore(url, file).await,
+    }
 }
 
+/// Reads, and the start of every change.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
-    /// Writes a consistent copy of everything to `dest` while the store stays in use.
-    async fn backup_to(&self, dest: &std::path::Path) -> StoreResult<()>;
+    /// Starts a write transaction (taking the database's write lock at once on SQLite).
+    async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
 
-    async fn create_user(&self, user: &User) -> StoreResult<()>;
-    async fn update_user(&self, username: &str, patch: &UserPatch) -> StoreResult<()>;
     async fn user(&self, username: &str) -> StoreResult<Option<User>>;
     async fn users(&self) -> StoreResult<Vec<User>>;
-
-    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
     async fn token(&self, id: &str) -> StoreResult<Option<TokenRecord>>;
-    /// Every token, for the in-memory authorization index.
-    async fn all_tokens(&self) -> StoreResult<Vec<TokenRecord>>;
     /// `owner` restricts to one owner whatever the selector says (non-admin callers).
     async fn list_tokens(
         &self,
@@ -122,26 +102,55 @@ pub trait Store: Send + Sync + 'static {
         snapshot: Option<i64>,
         offset: u64,
     ) -> StoreResult<TokenPage>;
+    async fn session(&self, id_digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
+    async fn pat_enabled(&self) -> StoreResult<bool>;
+    async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Everything the index needs, at one point of the feed.
+    async fn snapshot(&self) -> StoreResult<Snapshot>;
+    /// The feed after `after`, at most `limit` changes, with the rows they name.
+    async fn changes_since(&self, after: i64, limit: u32) -> StoreResult<ChangeBatch>;
+    /// Removes feed rows older than `before`, always keeping the newest.
+    async fn prune_changes(&self, before: Millis) -> StoreResult<u64>;
+
+    // Bookkeeping that decides nothing, so it is not in the feed: a token's last use and a
+    // session's last activity (both throttled), and removing sessions already expired.
+    async fn record_token_use(&self, id: &str, at: Millis, ip: &str) -> StoreResult<()>;
+    async fn touch_session(&self, id_digest: &[u8; 32], at: Millis) -> StoreResult<()>;
+    async fn delete_sessions_idle_since(&self, before: Millis) -> StoreResult<u64>;
+}
+
+/// One write transaction. Each write appends its change to the feed in the same
+/// transaction; dropped without `commit`, nothing of it stays.
+#[async_trait]
+pub trait StoreTx: Send {
+    async fn user(&mut self, username: &str) -> StoreResult<Option<User>>;
+    async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>>;
+    async fn pat_enabled(&mut self) -> StoreResult<bool>;
+
+    async fn create_user(&mut self, user: &User) -> StoreResult<()>;
+    /// Applies the patch and returns the user as it is afterwards.
+    async fn update_user(&mut self, username: &str, patch: &UserPatch) -> StoreResult<User>;
+    async fn insert_token(&mut self, token: &TokenRecord) -> StoreResult<()>;
     /// Applies the patch and returns the token as it is afterwards.
     async fn update_token(
-        &self,
+        &mut self,
         id: &str,
         patch: &TokenPatch,
         now: Millis,
     ) -> StoreResult<TokenRecord>;
     /// Returns whether a token was deleted.
-    async fn delete_token(&self, id: &str) -> StoreResult<bool>;
-    async fn record_token_use(&self, id: &str, at: Millis, ip: &str) -> StoreResult<()>;
+    async fn delete_token(&mut self, id: &str) -> StoreResult<bool>;
+    async fn set_pat_enabled(&mut self, enabled: bool, by: &str, at: Millis) -> StoreResult<()>;
+    /// Adds a session; the user keeps at most `keep_per_user`, the oldest going first.
+    async fn create_session(
+        &mut self,
+        session: &SessionRecord,
+        keep_per_user: u32,
+    ) -> StoreResult<()>;
+    async fn delete_session(&mut self, id_digest: &[u8; 32], username: &str) -> StoreResult<()>;
+    async fn audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
 
-    async fn create_session(&self, session: &SessionRecord, keep_per_user: u32) -> StoreResult<()>;
-    async fn session(&self, id_digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
-    async fn touch_session(&self, id_digest: &[u8; 32], at: Millis) -> StoreResult<()>;
-    async fn delete_session(&self, id_digest: &[u8; 32]) -> StoreResult<()>;
-    async fn delete_sessions_idle_since(&self, before: Millis) -> StoreResult<u64>;
-
-    async fn pat_enabled(&self) -> StoreResult<bool>;
-    async fn set_pat_enabled(&self, enabled: bool, by: &str, at: Millis) -> StoreResult<()>;
-
-    async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    /// Commits; returns the feed position of the last change written, if any.
+    async fn commit(self: Box<Self>) -> StoreResult<Option<i64>>;
 }

@@ -55,8 +55,8 @@ async fn add_list_and_passwd_manage_users() {
 
 #[tokio::test]
 async fn a_user_added_while_the_server_runs_can_sign_in_and_work_at_once() {
-    // The periodic re-read is an hour away: only sign-in itself can know the new user.
-    let app = TestApp::spawn_with(&["--user-refresh", "1h"]).await;
+    // The feed is polled once an hour: only sign-in's own catch-up can know the new user.
+    let app = TestApp::spawn_with(&["--feed-poll", "1h"]).await;
     app.admin().await.set_pat_enabled(true).await;
     let frank = app.user("frank", &["metrics.read"]).await;
     let me = frank.get("/api/session").await;
@@ -98,4 +98,66 @@ async fn bad_input_fails_with_a_clear_message_and_changes_nothing() {
     }
     let list = app.cli(&["list"], None);
     assert_eq!(list.lines().count(), 2, "only the header and admin: {list}");
+}
+
+#[tokio::test]
+async fn a_user_disabled_with_the_cli_is_refused_by_the_running_server_within_a_second() {
+    let app = TestApp::spawn().await;
+    let gwen = app.user("gwen", &["metrics.read"]).await;
+    let (_, token) = gwen.generate("t", &["metrics.read"]).await;
+    assert_eq!(
+        app.check(&token, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    app.cli(&["disable", "gwen"], None);
+    let disabled = std::time::Instant::now();
+    let deadline = disabled + std::time::Duration::from_secs(1);
+    let mut status = StatusCode::NO_CONTENT;
+    while std::time::Instant::now() < deadline {
+        status = app.check(&token, "metrics.read").await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+    }
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "still accepted {:?} after the CLI disabled its owner",
+        disabled.elapsed()
+    );
+    // And the session they had is refused too.
+    assert_eq!(
+        gwen.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[test]
+fn a_database_url_of_another_scheme_gets_one_line_naming_the_supported_ones() {
+    for args in [
+        &["user", "list"][..],
+        &["--listen", "127.0.0.1:0"][..],
+        &["backup", "/tmp/never-written.db"][..],
+    ] {
+        let out = std::process::Command::new(crate::helpers::BIN)
+            .args(args)
+            .args([
+                "--database-url",
+                "postgres://tessera:s3cret@db.example/tessera",
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("unsupported database URL scheme `postgres:`")
+                && text.contains("sqlite://"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            !text.contains("s3cret"),
+            "the password is not repeated: {text}"
+        );
+        assert_eq!(text.trim().lines().count(), 1, "{args:?}: {text}");
+    }
 }

@@ -184,3 +184,45 @@ async fn concurrent_updates_of_one_token_never_lose_a_field() {
     assert_eq!(stored["enabled"], token["enabled"]);
     assert_eq!(stored["scopes"], token["scopes"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_enables_and_disables_each_audit_exactly_the_transitions_they_made() {
+    let (app, admin, id, _) = setup().await;
+    let admin = Arc::new(admin);
+    let path = format!("/api/v2/apiTokens/{id}");
+    let tasks: Vec<_> = (0..4)
+        .map(|w| {
+            let (admin, path) = (admin.clone(), path.clone());
+            tokio::spawn(async move {
+                for i in 0..15 {
+                    let body = json!({"enabled": (w + i) % 2 == 0});
+                    let r = admin.send_json(Method::PUT, &path, body).await;
+                    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // Oldest first: the token starts enabled, so the events must alternate from a disable.
+    let mut events: Vec<String> = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e.target.as_deref() == Some(id.as_str()) && e.event != "token.generated")
+        .map(|e| e.event)
+        .collect();
+    events.reverse();
+    assert!(!events.is_empty(), "no transition was audited");
+    for (i, event) in events.iter().enumerate() {
+        let expected = if i % 2 == 0 {
+            "token.disabled"
+        } else {
+            "token.enabled"
+        };
+        assert_eq!(event, expected, "event {i} of {events:?}");
+    }
+    let token: Value = admin.get(&path).await.json().await.unwrap();
+    assert_eq!(token["enabled"], events.len() % 2 == 0, "{events:?}");
+}

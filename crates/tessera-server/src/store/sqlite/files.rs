@@ -1,4 +1,5 @@
-//! `tessera-server backup` and `restore`, and the lock that keeps one server per database.
+//! The SQLite file itself: `backup` and `restore`, and the lock that keeps one server per
+//! database file.
 //!
 //! Backup is online: a consistent snapshot through the store while the server runs.
 //! Restore is offline: it refuses while a server holds the database's lock file, checks
@@ -9,9 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use sqlx::Connection;
 
+use super::SqliteStore;
 use crate::domain::time;
-use crate::server::open_store;
-use crate::store::Store;
 
 /// The file behind a `sqlite:` URL; `None` for in-memory databases and other backends.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
@@ -24,34 +24,28 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 
 /// An exclusive lock on `<database>.lock`, held for the life of the server (released by
 /// the OS if the process dies). Two servers on one SQLite file would each trust their own
-/// in-memory index, so the second one must not start.
-pub struct DatabaseLock {
-    _file: Option<File>,
-}
-
-impl DatabaseLock {
-    pub fn acquire(url: &str) -> anyhow::Result<DatabaseLock> {
-        let Some(db) = sqlite_path(url) else {
-            return Ok(DatabaseLock { _file: None });
-        };
-        create_parent_dir(&db)?;
-        let path = with_suffix(&db, ".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(DatabaseLock { _file: Some(file) }),
-            Err(std::fs::TryLockError::WouldBlock) => bail!(
-                "{} is in use by a running Tessera server (lock {}); stop it first",
-                db.display(),
-                path.display()
-            ),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("locking {}", path.display()))
-            }
+/// in-memory index, so the second one must not start. `None` for in-memory databases.
+pub fn lock(url: &str) -> anyhow::Result<Option<File>> {
+    let Some(db) = sqlite_path(url) else {
+        return Ok(None);
+    };
+    create_parent_dir(&db)?;
+    let path = with_suffix(&db, ".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "{} is in use by a running Tessera server (lock {}); stop it first",
+            db.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
         }
     }
 }
@@ -109,7 +103,7 @@ pub async fn backup(url: &str, file: &Path) -> anyhow::Result<()> {
     }
     let partial = with_suffix(file, ".partial");
     let _ = std::fs::remove_file(&partial);
-    let store = open_store(url).await?;
+    let store = SqliteStore::open(url).await?;
     store
         .backup_to(&partial)
         .await
@@ -132,19 +126,19 @@ pub async fn restore(url: &str, file: &Path) -> anyhow::Result<()> {
         bail!("restore works on an SQLite file database; {url} is not one");
     };
     let summary = verify(file).await?;
-    let _lock = DatabaseLock::acquire(url)?;
+    let _lock = lock(url)?;
     let staged = with_suffix(&db, ".restoring");
     std::fs::copy(file, &staged).with_context(|| format!("copying {}", file.display()))?;
     File::open(&staged)?.sync_all()?;
     if db.exists() {
         // Keep what is being replaced, as one consistent file (WAL folded in).
         let kept = with_suffix(&db, &format!(".before-restore-{}", time::now()));
-        let current = open_store(url).await?;
+        let current = SqliteStore::open(url).await?;
         current
             .backup_to(&kept)
             .await
             .with_context(|| format!("keeping the current database as {}", kept.display()))?;
-        current.pool().close().await;
+        current.pool.close().await;
         println!("Kept the replaced database as {}", kept.display());
     }
     for stale in ["-wal", "-shm"] {

@@ -5,9 +5,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
+
+mod clients;
+pub use clients::*;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 pub const BIN: &str = env!("CARGO_BIN_EXE_tessera-server");
@@ -61,13 +64,10 @@ impl TestApp {
 
     fn start(dir: TempDir, db_url: String, args: &[&str]) -> TestApp {
         // Test defaults, each unless the test sets that flag itself.
-        let defaults = [
-            ("--user-refresh", "100ms"),
-            ("--login-attempts-per-address", "1000"),
-        ]
-        .into_iter()
-        .filter(|(flag, _)| !args.contains(flag))
-        .flat_map(|(flag, value)| [flag, value]);
+        let defaults = [("--login-attempts-per-address", "1000")]
+            .into_iter()
+            .filter(|(flag, _)| !args.contains(flag))
+            .flat_map(|(flag, value)| [flag, value]);
         let mut child = Command::new(BIN)
             .args(["--listen", "127.0.0.1:0", "--database-url", &db_url])
             .args(defaults)
@@ -282,138 +282,29 @@ impl TestApp {
     }
 
     pub async fn audit_events(&self) -> Vec<tessera_server::store::AuditEvent> {
-        use tessera_server::store::Store;
-        let store = tessera_server::store::SqliteStore::open(&self.db_url)
-            .await
-            .unwrap();
-        store.audit_log(10_000).await.unwrap()
-    }
-}
-
-/// A signed-in browser session: cookie jar plus the CSRF token.
-pub struct Session {
-    pub base: String,
-    pub client: reqwest::Client,
-    pub csrf: String,
-}
-
-impl Session {
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let builder = self
-            .client
-            .request(method.clone(), format!("{}{}", self.base, path));
-        if method == Method::GET {
-            builder
-        } else {
-            builder.header("X-CSRF-Token", &self.csrf)
-        }
+        self.store().await.audit_log(10_000).await.unwrap()
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path).send().await.unwrap()
+    /// The server's database, opened beside it (as the CLI opens it).
+    pub async fn store(&self) -> std::sync::Arc<dyn tessera_server::store::Store> {
+        tessera_server::store::open(&self.db_url).await.unwrap()
     }
 
-    pub async fn send_json(&self, method: Method, path: &str, body: Value) -> Response {
-        self.request(method, path).json(&body).send().await.unwrap()
-    }
-
-    /// Generates a PAT and returns (id, token).
-    pub async fn generate(&self, name: &str, scopes: &[&str]) -> (String, String) {
-        let r = self
-            .send_json(
-                Method::POST,
-                "/api/v2/apiTokens",
-                json!({"name": name, "scopes": scopes}),
-            )
-            .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "generate {name}: {}",
-            r.text().await.unwrap()
-        );
-        let body: Value = r.json().await.unwrap();
-        (
-            body["id"].as_str().unwrap().to_owned(),
-            body["token"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// The token once its last use is stored: the server writes it off the request's path,
-    /// so a read right after a check may not see it yet.
-    pub async fn token_after_use(&self, id: &str) -> Value {
-        let path = format!("/api/v2/apiTokens/{id}");
-        let mut token = Value::Null;
-        for _ in 0..100 {
-            token = self.get(&path).await.json().await.unwrap();
-            if !token["lastUsedDate"].is_null() {
-                return token;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the last use of {id} was never recorded: {token}");
-    }
-
-    /// Every token this session can see, with `fields` (e.g. `+scopes`).
-    pub async fn all_tokens(&self, fields: &str) -> Vec<Value> {
-        let list: Value = self
-            .request(Method::GET, "/api/v2/apiTokens")
-            .query(&[("pageSize", "10000"), ("fields", fields)])
-            .send()
-            .await
+    /// Signs in and keeps the cookie and CSRF token for hand-written requests.
+    pub async fn raw_session(&self, username: &str, password: &str) -> RawSession {
+        let response = self.attempt_sign_in(username, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign in as {username}");
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        list["apiTokens"].as_array().unwrap().clone()
-    }
-
-    pub async fn set_pat_enabled(&self, enabled: bool) {
-        let list: Value = self
-            .get("/api/v2/settings/objects?schemaIds=builtin:tokens.token-settings&scopes=environment")
-            .await
-            .json()
-            .await
-            .unwrap();
-        let id = list["items"][0]["objectId"].as_str().unwrap().to_owned();
-        let r = self
-            .send_json(
-                Method::PUT,
-                &format!("/api/v2/settings/objects/{id}"),
-                json!({"value": {"patEnabled": enabled}}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-    }
-}
-
-/// A program calling the API with `Authorization: Api-Token …`.
-pub struct TokenClient {
-    pub base: String,
-    pub client: reqwest::Client,
-    pub token: String,
-}
-
-impl TokenClient {
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut builder = self
-            .client
-            .request(method, format!("{}{}", self.base, path))
-            .header("Authorization", format!("Api-Token {}", self.token));
-        if let Some(body) = body {
-            builder = builder.json(&body);
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let body: Value = response.json().await.unwrap();
+        RawSession {
+            cookie,
+            csrf: body["csrfToken"].as_str().unwrap().to_owned(),
         }
-        builder.send().await.unwrap()
     }
-}
-
-/// The error envelope of a response, asserting its shape and status.
-pub async fn envelope(response: Response, status: StatusCode) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: Value = response.json().await.expect("JSON error body");
-    assert_eq!(body["error"]["code"], status.as_u16(), "{body}");
-    assert!(body["error"]["message"].is_string(), "{body}");
-    assert!(body["error"]["constraintViolations"].is_array(), "{body}");
-    body
 }

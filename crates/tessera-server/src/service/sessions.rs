@@ -1,0 +1,70 @@
+//! Browser sessions: starting one after a verified password, ending one, and the audit of
+//! failed attempts. The password check itself runs in the HTTP layer, which also rate-limits.
+use std::net::IpAddr;
+
+use super::{Actor, Service};
+use crate::auth::session;
+use crate::domain::time;
+use crate::error::ApiError;
+use crate::store::{SessionRecord, User};
+
+/// A new session: the cookie value (only its digest is stored) and the stored row.
+pub struct NewSession {
+    pub cookie: String,
+    pub record: SessionRecord,
+}
+
+impl Service {
+    /// Starts a session for a user whose password was just verified; the user keeps at most
+    /// `keep_per_user` sessions.
+    pub async fn start_session(
+        &self,
+        user: &User,
+        client: IpAddr,
+        keep_per_user: u32,
+    ) -> Result<NewSession, ApiError> {
+        let cookie = session::random_secret();
+        let now = time::now();
+        let record = SessionRecord {
+            id_digest: session::digest(&cookie),
+            username: user.username.clone(),
+            csrf_token: session::random_secret(),
+            created_at: now,
+            last_seen_at: now,
+        };
+        let actor = Actor::anonymous(&user.username, client);
+        let stored = record.clone();
+        // Its feed entry also makes this node apply everything before it — the user's own
+        // latest state (say, just added with the CLI) included — before the session is used.
+        self.change(move |mut tx| async move {
+            tx.create_session(&stored, keep_per_user).await?;
+            tx.audit(&actor.event("signin.succeeded", None, None))
+                .await?;
+            Ok(((), tx.commit().await?))
+        })
+        .await?;
+        Ok(NewSession { cookie, record })
+    }
+
+    /// Ends the actor's session on the server.
+    pub async fn end_session(&self, actor: &Actor, id_digest: [u8; 32]) -> Result<(), ApiError> {
+        let actor = actor.clone();
+        self.change(move |mut tx| async move {
+            tx.delete_session(&id_digest, &actor.username).await?;
+            tx.audit(&actor.event("signout", None, None)).await?;
+            Ok(((), tx.commit().await?))
+        })
+        .await
+    }
+
+    /// Audits a failed sign-in; `username` as typed (cut to a dash when too long to be one).
+    pub async fn failed_sign_in(&self, username: &str, client: IpAddr) -> Result<(), ApiError> {
+        let shown = if username.len() <= 64 { username } else { "-" };
+        let actor = Actor::anonymous(shown, client);
+        self.change(move |mut tx| async move {
+            tx.audit(&actor.event("signin.failed", None, None)).await?;
+            Ok(((), tx.commit().await?))
+        })
+        .await
+    }
+}

@@ -1,0 +1,29 @@
+//! The token settings object: turning personal access tokens on or off.
+use tessera_api::TOKEN_SETTINGS_SCHEMA;
+
+use super::{Actor, Service};
+use crate::domain::time;
+use crate::error::ApiError;
+
+impl Service {
+    /// Turns personal access tokens on or off; audited when it changes anything.
+    pub async fn set_pat_enabled(&self, actor: &Actor, enabled: bool) -> Result<(), ApiError> {
+        let actor = actor.clone();
+        self.change(move |mut tx| async move {
+            let before = tx.pat_enabled().await?;
+            tx.set_pat_enabled(enabled, &actor.username, time::now())
+                .await?;
+            if before != enabled {
+                let detail = format!("patEnabled={enabled}");
+                tx.audit(&actor.event(
+                    "settings.changed",
+                    Some(TOKEN_SETTINGS_SCHEMA),
+                    Some(detail),
+                ))
+                .await?;
+            }
+            Ok(((), tx.commit().await?))
+        })
+        .await
+    }
+}

@@ -1,0 +1,325 @@
+//! Token use cases: generate, read, list, update, delete — with the rules of SPEC §4 on who
+//! may touch which token and which scopes a token may carry.
+use tessera_api::{
+    ConstraintViolation, CreateTokenRequest, ParameterLocation, Scope, UpdateTokenRequest,
+};
+
+use super::{Actor, Service};
+use crate::domain::names::TokenName;
+use crate::domain::query::ListQuery;
+use crate::domain::scope_set::ScopeSet;
+use crate::domain::time;
+use crate::domain::token::{Token, TokenId, TokenParseError};
+use crate::error::ApiError;
+use crate::store::{StoreError, StoreTx, TokenPage, TokenPatch, TokenRecord};
+
+/// Scopes as asked for, sorted into what is known and held, unknown, and not held.
+struct ScopeCheck {
+    set: ScopeSet,
+    unknown: Vec<ConstraintViolation>,
+    denied: Vec<ConstraintViolation>,
+}
+
+fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
+    let mut check = ScopeCheck {
+        set: ScopeSet::default(),
+        unknown: Vec::new(),
+        denied: Vec::new(),
+    };
+    if values.is_empty() {
+        check.unknown.push(ConstraintViolation::new(
+            ParameterLocation::PayloadBody,
+            "scopes",
+            "Select at least one scope",
+        ));
+    }
+    for (i, value) in values.iter().enumerate() {
+        let path = format!("scopes[{i}]");
+        match Scope::parse(value) {
+            None => check.unknown.push(ConstraintViolation::new(
+                ParameterLocation::PayloadBody,
+                path,
+                format!("Unknown scope `{value}`"),
+            )),
+            Some(scope) if !allowed.contains(scope) => check.denied.push(ConstraintViolation::new(
+                ParameterLocation::PayloadBody,
+                path,
+                format!(
+                    "You do not hold the permission {} ({})",
+                    scope.as_str(),
+                    scope.display_name()
+                ),
+            )),
+            Some(scope) => check.set.insert(scope),
+        }
+    }
+    check
+}
+
+/// 400 for input that is wrong whoever sends it, then 403 for scopes the owner lacks.
+fn scopes_or_error(
+    mut violations: Vec<ConstraintViolation>,
+    check: ScopeCheck,
+) -> Result<ScopeSet, ApiError> {
+    violations.extend(check.unknown);
+    if !violations.is_empty() {
+        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+        return Err(ApiError::BadRequest {
+            message: format!("Constraints violated: {}", paths.join(", ")),
+            violations,
+        });
+    }
+    if !check.denied.is_empty() {
+        return Err(ApiError::ForbiddenFields {
+            message: "Available scopes are bound to your permissions".into(),
+            violations: check.denied,
+        });
+    }
+    Ok(check.set)
+}
+
+fn pat_disabled() -> ApiError {
+    ApiError::Forbidden("Personal access tokens are disabled by an administrator".into())
+}
+
+fn parse_id(id: &str) -> Result<TokenId, ApiError> {
+    TokenId::parse(id).ok_or_else(|| {
+        ApiError::invalid(
+            ParameterLocation::Path,
+            "id",
+            "Not a token id (dt0c01.<24 characters>)",
+        )
+    })
+}
+
+/// Only the owner, or someone who sees every token, may see a token; others get 404, never
+/// 403, so ids of other people's tokens are not confirmed.
+fn visible_to(actor: &Actor, record: Option<TokenRecord>) -> Result<TokenRecord, ApiError> {
+    record
+        .filter(|r| actor.sees_all_tokens() || r.owner == actor.username)
+        .ok_or_else(|| ApiError::not_found("Token"))
+}
+
+/// What `create` hands back: the stored token and the token itself, shown this once.
+pub struct Generated {
+    pub record: TokenRecord,
+    pub token: Token,
+}
+
+impl Service {
+    /// Generates a token owned by the actor.
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        body: CreateTokenRequest,
+    ) -> Result<Generated, ApiError> {
+        let personal = body.personal_access_token.unwrap_or(true);
+        if !personal && !actor.admin {
+            return Err(ApiError::Forbidden(
+                "Only administrators may create tokens that are not personal access tokens".into(),
+            ));
+        }
+        let actor = actor.clone();
+        self.change(move |mut tx| async move {
+            // Decided in the transaction, so a switch turned off meanwhile is respected.
+            if personal && !tx.pat_enabled().await? {
+                return Err(pat_disabled());
+            }
+            let generated = new_token(&actor, body, personal)?;
+            let record = &generated.record;
+            tx.insert_token(record).await?;
+            let detail = format!("scopes={}", record.scopes.to_strings().join(","));
+            tx.audit(&actor.event("token.generated", Some(&record.id), Some(detail)))
+                .await?;
+            Ok((generated, tx.commit().await?))
+        })
+        .await
+    }
+
+    /// One token's metadata, if the actor may see it.
+    pub async fn token(&self, actor: &Actor, id: &str) -> Result<TokenRecord, ApiError> {
+        let id = parse_id(id)?;
+        visible_to(actor, self.store.token(id.as_str()).await?)
+    }
+
+    /// A token's metadata from the token itself.
+    pub async fn lookup_token(&self, actor: &Actor, token: &str) -> Result<TokenRecord, ApiError> {
+        // A wrong shape is the caller's mistake (400); a right shape with a wrong checksum is
+        // simply not a token we issued (404), as is a right checksum with an unknown secret.
+        let token = match Token::parse(token.trim()) {
+            Ok(token) => token,
+            Err(TokenParseError::Checksum) => return Err(ApiError::not_found("Token")),
+            Err(TokenParseError::Shape) => {
+                return Err(ApiError::invalid(
+                    ParameterLocation::PayloadBody,
+                    "token",
+                    "Not a well-formed token",
+                ))
+            }
+        };
+        let record = self.token(actor, token.id().as_str()).await?;
+        if !record.digest.matches(&token.digest()) {
+            return Err(ApiError::not_found("Token"));
+        }
+        Ok(record)
+    }
+
+    /// A page of tokens: everyone's for those who see all, else the actor's own.
+    pub async fn list_tokens(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+        snapshot: Option<i64>,
+        offset: u64,
+    ) -> Result<TokenPage, ApiError> {
+        let owner = (!actor.sees_all_tokens()).then_some(actor.username.as_str());
+        Ok(self
+            .store
+            .list_tokens(owner, query, snapshot, offset)
+            .await?)
+    }
+
+    /// Renames, enables or disables a token, or replaces its scopes.
+    pub async fn update_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        body: UpdateTokenRequest,
+    ) -> Result<(), ApiError> {
+        let name = body
+            .name
+            .as_deref()
+            .map(|n| {
+                TokenName::parse(n)
+                    .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "name", e))
+            })
+            .transpose()?;
+        let id = parse_id(id)?;
+        let actor = actor.clone();
+        self.change(move |mut tx| async move {
+            let before = visible_to(&actor, tx.token(id.as_str()).await?)?;
+            if body.enabled == Some(false) && actor.token_id() == Some(before.id.as_str()) {
+                return Err(ApiError::conflict(
+                    ParameterLocation::Path,
+                    "id",
+                    "A token cannot disable itself",
+                ));
+            }
+            let scopes = match body.scopes.as_deref() {
+                Some(values) => {
+                    let allowed = owner_grants(&mut *tx, &before).await?;
+                    Some(scopes_or_error(Vec::new(), check_scopes(values, allowed))?)
+                }
+                None => None,
+            };
+            let patch = TokenPatch {
+                name: name.map(|n| n.as_str().to_owned()),
+                enabled: body.enabled,
+                scopes,
+            };
+            let after = match tx.update_token(&before.id, &patch, time::now()).await {
+                Err(StoreError::NotFound) => return Err(ApiError::not_found("Token")),
+                other => other?,
+            };
+            // Decided from the row as this transaction saw it, so two racing updates each
+            // audit what they changed.
+            if patch.name.is_some() || patch.scopes.is_some() {
+                let detail = format!(
+                    "name={} scopes={}",
+                    patch.name.is_some(),
+                    patch.scopes.is_some()
+                );
+                tx.audit(&actor.event("token.updated", Some(&after.id), Some(detail)))
+                    .await?;
+            }
+            if before.enabled != after.enabled {
+                let event = if after.enabled {
+                    "token.enabled"
+                } else {
+                    "token.disabled"
+                };
+                tx.audit(&actor.event(event, Some(&after.id), None)).await?;
+            }
+            Ok(((), tx.commit().await?))
+        })
+        .await
+    }
+
+    /// Deletes a token for good.
+    pub async fn delete_token(&self, actor: &Actor, id: &str) -> Result<(), ApiError> {
+        let id = parse_id(id)?;
+        let actor = actor.clone();
+        self.change(move |mut tx| async move {
+            let record = visible_to(&actor, tx.token(id.as_str()).await?)?;
+            if actor.token_id() == Some(record.id.as_str()) {
+                return Err(ApiError::conflict(
+                    ParameterLocation::Path,
+                    "id",
+                    "A token cannot delete itself",
+                ));
+            }
+            tx.delete_token(&record.id).await?;
+            tx.audit(&actor.event("token.deleted", Some(&record.id), None))
+                .await?;
+            Ok(((), tx.commit().await?))
+        })
+        .await
+    }
+}
+
+/// Validates a generation request and makes the token, owned by the actor.
+fn new_token(
+    actor: &Actor,
+    body: CreateTokenRequest,
+    personal: bool,
+) -> Result<Generated, ApiError> {
+    let now = time::now();
+    let mut violations = Vec::new();
+    let mut violation = |path: &str, message: &str| {
+        violations.push(ConstraintViolation::new(
+            ParameterLocation::PayloadBody,
+            path,
+            message,
+        ))
+    };
+    let name = TokenName::parse(&body.name)
+        .map_err(|e| violation("name", e))
+        .ok();
+    let expires_at = match body.expiration_date.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => time::parse_expiration(v, now)
+            .map_err(|e| violation("expirationDate", e))
+            .ok(),
+    };
+    let scopes = scopes_or_error(violations, check_scopes(&body.scopes, actor.permissions))?;
+    let name = name.ok_or_else(|| ApiError::bad_request("Invalid token name"))?;
+    let token = Token::generate();
+    let record = TokenRecord {
+        id: token.id().as_str().to_owned(),
+        owner: actor.username.clone(),
+        name: name.as_str().to_owned(),
+        scopes,
+        personal,
+        enabled: true,
+        digest: token.digest(),
+        created_at: now,
+        modified_at: None,
+        expires_at,
+        last_used_at: None,
+        last_used_ip: None,
+    };
+    Ok(Generated { record, token })
+}
+
+/// The scopes a token may carry: a PAT is bound to its owner's permissions now; an
+/// environment token is not bound to a user.
+async fn owner_grants(tx: &mut dyn StoreTx, token: &TokenRecord) -> Result<ScopeSet, ApiError> {
+    if !token.personal {
+        return Ok(ScopeSet::ALL);
+    }
+    Ok(match tx.user(&token.owner).await? {
+        Some(owner) if owner.admin => ScopeSet::ALL,
+        Some(owner) => owner.permissions,
+        None => ScopeSet::default(),
+    })
+}

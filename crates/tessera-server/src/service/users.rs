@@ -1,0 +1,94 @@
+//! User use cases, shared by the CLI and the server's own start-up (and, later, the users
+//! API): add, change, disable and enable, each audited.
+use tessera_api::ParameterLocation;
+
+use super::{Actor, Service};
+use crate::domain::names::Username;
+use crate::error::ApiError;
+use crate::store::{StoreError, User, UserPatch};
+
+/// The audit events a patch makes, with what it touched.
+fn patch_events(patch: &UserPatch) -> Vec<(&'static str, Option<String>)> {
+    let mut events = Vec::new();
+    let fields: Vec<&str> = [
+        ("displayName", patch.display_name.is_some()),
+        ("admin", patch.admin.is_some()),
+        ("permissions", patch.permissions.is_some()),
+        ("managementZones", patch.zones.is_some()),
+        ("allZones", patch.all_zones.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    if !fields.is_empty() {
+        events.push(("user.updated", Some(format!("fields={}", fields.join(",")))));
+    }
+    if patch.password_hash.is_some() {
+        events.push(("user.password_changed", None));
+    }
+    events
+}
+
+impl Service {
+    /// Adds a user (the username is validated here); 409 when the name is taken.
+    pub async fn add_user(&self, actor: &Actor, user: User) -> Result<(), ApiError> {
+        Username::parse(&user.username)
+            .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
+        let actor = actor.clone();
+        self.change(move |mut tx| async move {
+            match tx.create_user(&user).await {
+                Err(StoreError::Conflict) => {
+                    return Err(ApiError::conflict(
+                        ParameterLocation::PayloadBody,
+                        "username",
+                        &format!("user `{}` already exists", user.username),
+                    ))
+                }
+                other => other?,
+            }
+            let detail = format!("admin={}", user.admin);
+            tx.audit(&actor.event("user.added", Some(&user.username), Some(detail)))
+                .await?;
+            Ok(((), tx.commit().await?))
+        })
+        .await
+    }
+
+    /// Changes a user; 404 when there is none. Disabling a user stops every token of theirs
+    /// (rule 4) on every node through the feed.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        patch: UserPatch,
+    ) -> Result<User, ApiError> {
+        let actor = actor.clone();
+        let username = username.to_owned();
+        self.change(move |mut tx| async move {
+            let before = tx
+                .user(&username)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("no user `{username}`")))?;
+            let after = tx.update_user(&username, &patch).await?;
+            for (event, detail) in patch_events(&patch) {
+                tx.audit(&actor.event(event, Some(&username), detail))
+                    .await?;
+            }
+            if before.active != after.active {
+                let event = if after.active {
+                    "user.enabled"
+                } else {
+                    "user.disabled"
+                };
+                tx.audit(&actor.event(event, Some(&username), None)).await?;
+            }
+            Ok((after, tx.commit().await?))
+        })
+        .await
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, ApiError> {
+        Ok(self.store.users().await?)
+    }
+}

@@ -1,0 +1,138 @@
+//! Issue 11: a change whose client hangs up a few milliseconds after sending it is either in
+//! force in the gateway check or not made at all — never committed and then ignored.
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::helpers::TestApp;
+
+/// Sends `request` on a fresh connection and closes it `after` later, without reading.
+async fn send_and_hang_up(app: &TestApp, request: String, after: Duration) {
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // The delay is the test's input: it decides where in the handler the client leaves.
+    tokio::time::sleep(after).await;
+    drop(stream);
+}
+
+/// The stagger of the `i`th hang-up: 0 to 10 ms.
+fn stagger(i: usize) -> Duration {
+    Duration::from_micros((i as u64 * 1_370) % 10_001)
+}
+
+/// Waits until what the database holds (`stored`, read before and after) is stable and the
+/// checks agree with it; panics with the last disagreement after 3 s. The server polls the
+/// feed only once an hour in these tests, so only the change's own completion can apply it.
+async fn in_force<S: PartialEq + std::fmt::Debug, C: std::fmt::Debug>(
+    mut stored: impl AsyncFnMut() -> S,
+    mut checks: impl AsyncFnMut() -> C,
+    agree: impl Fn(&S, &C) -> bool,
+) -> S {
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let before = stored().await;
+        let seen = checks().await;
+        let stable = stored().await == before;
+        if stable && agree(&before, &seen) {
+            return before;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "committed changes are not in force: stored {before:?}, checks {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
+    let app = TestApp::spawn_with(&["--feed-poll", "1h"]).await;
+    let admin = app.admin().await;
+    admin.set_pat_enabled(true).await;
+    let raw = app
+        .raw_session("admin", crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let mut tokens = Vec::new();
+    for i in 0..80 {
+        tokens.push(admin.generate(&format!("t{i}"), &["metrics.read"]).await);
+    }
+    let hang_ups = tokens.iter().enumerate().map(|(i, (id, _))| {
+        let request = if i % 2 == 0 {
+            raw.request("DELETE", &format!("/api/v2/apiTokens/{id}"), None)
+        } else {
+            raw.request(
+                "PUT",
+                &format!("/api/v2/apiTokens/{id}"),
+                Some(r#"{"enabled":false}"#),
+            )
+        };
+        send_and_hang_up(&app, request, stagger(i))
+    });
+    futures::future::join_all(hang_ups).await;
+
+    let store = app.store().await;
+    let usable = in_force(
+        async || {
+            let mut usable = Vec::new();
+            for (id, _) in &tokens {
+                usable.push(store.token(id).await.unwrap().is_some_and(|t| t.enabled));
+            }
+            usable
+        },
+        async || {
+            let mut allowed = Vec::new();
+            for (_, token) in &tokens {
+                let status = app.check(token, "metrics.read").await.status();
+                allowed.push(status == StatusCode::NO_CONTENT);
+            }
+            allowed
+        },
+        |usable, allowed| usable == allowed,
+    )
+    .await;
+    let made = usable.iter().filter(|u| !**u).count();
+    assert!(made > 0, "no change was committed: the test did not run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn turning_pats_off_with_a_hang_up_is_in_force_or_not_made() {
+    let app = TestApp::spawn_with(&["--feed-poll", "1h"]).await;
+    let admin = app.admin().await;
+    admin.set_pat_enabled(true).await;
+    let raw = app
+        .raw_session("admin", crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let (_, token) = admin.generate("probe", &["metrics.read"]).await;
+    let store = app.store().await;
+    let mut made = 0;
+    for i in 0..30 {
+        admin.set_pat_enabled(true).await;
+        let request = raw.request(
+            "PUT",
+            &format!(
+                "/api/v2/settings/objects/{}",
+                tessera_server::http::settings::OBJECT_ID
+            ),
+            Some(r#"{"value":{"patEnabled":false}}"#),
+        );
+        send_and_hang_up(&app, request, stagger(i * 3)).await;
+        let enabled = in_force(
+            async || store.pat_enabled().await.unwrap(),
+            async || app.check(&token, "metrics.read").await.status(),
+            |enabled, status| {
+                *status
+                    == if *enabled {
+                        StatusCode::NO_CONTENT
+                    } else {
+                        StatusCode::FORBIDDEN
+                    }
+            },
+        )
+        .await;
+        made += usize::from(!enabled);
+    }
+    assert!(made > 0, "no change was committed: the test did not run");
+}
