@@ -224,5 +224,9 @@ async fn racing_enables_and_disables_each_audit_exactly_the_transitions_they_mad
         assert_eq!(event, expected, "event {i} of {events:?}");
     }
     let token: Value = admin.get(&path).await.json().await.unwrap();
-    assert_eq!(token["enabled"], events.len() % 2 == 0, "{events:?}");
+    assert_eq!(
+        token["enabled"],
+        events.len().is_multiple_of(2),
+        "{events:?}"
+    );
 }
