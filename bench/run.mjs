@@ -16,6 +16,7 @@ import {
 } from './lib/browser.mjs';
 import { writeReport } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
+import { cliPropagation } from './lib/propagation.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'target/release/tessera-server');
@@ -26,6 +27,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 // A/B comparisons: this many pairs of runs of half the length each.
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
+// CLI changes timed until a running server refuses them.
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const THROTTLE = { rttMs: 150, kbitPerS: 1600, cpuSlowdown: 4 };
 const SCOPES = ['apiTokens.read', 'apiTokens.write', 'entities.read', 'entities.write', 'metrics.read',
   'metrics.write', 'networkZones.read', 'networkZones.write', 'problems.read', 'problems.write', 'releases.read',
@@ -53,7 +56,6 @@ try {
   await setPatEnabled(admin, true);
   const users = Array.from({ length: 50 }, (_, i) => `user${String(i).padStart(2, '0')}`);
   for (const u of users) tessera.user('add', u, '--password-stdin', '--permissions', SCOPES.join(','), '--zones', 'Production');
-  await sleep(600);
   const sessions = [];
   for (const u of users) sessions.push(await signIn(tessera.base, u));
   const seedStarted = performance.now();
@@ -190,6 +192,12 @@ try {
   put('generate_per_s', generate.rps, 'req/s');
   put('memory_peak_mib', memory(tessera.pid).peakMiB, 'MiB');
   put('memory_after_mib', memory(tessera.pid).rssMiB, 'MiB');
+
+  log(`CLI change → refused by the running server (${CHANGES} user disables)`);
+  const propagation = await cliPropagation({ tessera, token: seeded.user48.token, username: 'user48', changes: CHANGES });
+  details.cliPropagation = propagation.latencies;
+  put('cli_refused_p50_ms', propagation.p50, 'ms');
+  put('cli_refused_p99_ms', propagation.p99, 'ms');
 } finally {
   await nginx?.stop();
   await tessera.stop();
