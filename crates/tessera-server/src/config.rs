@@ -80,6 +80,9 @@ pub struct ServeArgs {
     /// A session ends after this long without a request, e.g. 12h or 30m.
     #[arg(long, env = "TESSERA_SESSION_IDLE", default_value = "12h", value_parser = humantime::parse_duration)]
     pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in however active it is, e.g. 7d.
+    #[arg(long, env = "TESSERA_SESSION_MAX", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub session_max: std::time::Duration,
     /// Sessions a user may hold at once; signing in again ends the oldest.
     #[arg(long, env = "TESSERA_MAX_SESSIONS_PER_USER", default_value_t = 10)]
     pub max_sessions_per_user: u32,
@@ -93,10 +96,13 @@ pub struct ServeArgs {
     /// own changes apply before it answers.
     #[arg(long, env = "TESSERA_FEED_POLL", default_value = "50ms", value_parser = humantime::parse_duration)]
     pub feed_poll: std::time::Duration,
+    /// Replaced by --feed-poll (CLI changes now arrive through the change feed); still
+    /// accepted so that existing service files start, with a warning.
+    #[arg(long, env = "TESSERA_USER_REFRESH", hide = true, value_parser = humantime::parse_duration)]
+    pub user_refresh: Option<std::time::Duration>,
     /// Log format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Seed demo users with different permissions and turn personal access tokens on.
     /// A client must send a request's headers within this time, or the connection is closed.
     #[arg(long, env = "TESSERA_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: std::time::Duration,
@@ -115,8 +121,27 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
 
+    /// Seed demo users with different permissions (passwords printed) and turn personal
+    /// access tokens on.
     #[arg(long, env = "TESSERA_DEMO", default_value_t = false)]
     pub demo: bool,
+
+    /// The first start's `admin` password (otherwise one is generated and printed once).
+    #[arg(long, env = "TESSERA_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// A file whose first line is the first start's `admin` password (wins over
+    /// --admin-password), so the secret need not sit in the environment.
+    #[arg(long, env = "TESSERA_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
+
+    /// With --demo: one password for every demo user instead of generated ones.
+    #[arg(long, env = "TESSERA_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+
+    /// Log filter, e.g. `info` or `info,tessera_server=debug`.
+    #[arg(long, env = "TESSERA_LOG", default_value = "info,sqlx=warn")]
+    pub log: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,4 +200,22 @@ fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
         .parse::<ipnet::IpNet>()
         .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("`{value}` is neither an IP address nor a CIDR range"))
+}
+
+impl ServeArgs {
+    /// The admin password from --admin-password-file, else --admin-password; empty is none.
+    pub fn admin_password(&self) -> anyhow::Result<Option<String>> {
+        use anyhow::Context;
+        let from_file = match &self.admin_password_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading --admin-password-file {}", path.display()))?;
+                Some(text.lines().next().unwrap_or_default().to_owned())
+            }
+            None => None,
+        };
+        Ok(from_file
+            .or_else(|| self.admin_password.clone())
+            .filter(|p| !p.is_empty()))
+    }
 }

@@ -44,6 +44,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// This node cannot answer truthfully right now (e.g. it cannot read the database).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +122,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::Unavailable(_) => Some(1),
             _ => None,
         };
         let (message, violations) = match self {
@@ -135,7 +140,9 @@ impl IntoResponse for ApiError {
             } => (message, violations),
             ApiError::Unauthorized => ("Missing or invalid authentication".to_owned(), Vec::new()),
             ApiError::InvalidCredentials => ("Invalid username or password".to_owned(), Vec::new()),
-            ApiError::Forbidden(m) | ApiError::NotFound(m) => (m, Vec::new()),
+            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Unavailable(m) => {
+                (m, Vec::new())
+            }
             ApiError::PayloadTooLarge => ("Request body is too large".to_owned(), Vec::new()),
             ApiError::RequestTimeout => (
                 "The request body did not arrive in time".to_owned(),

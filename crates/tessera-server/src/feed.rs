@@ -49,12 +49,21 @@ impl Follower {
         if self.applied() >= seq {
             return Ok(());
         }
-        self.catch_up().await
+        self.catch_up_past(Some(seq)).await
     }
 
     /// Applies everything committed so far.
     pub async fn catch_up(&self) -> StoreResult<()> {
+        self.catch_up_past(None).await
+    }
+
+    /// Reads the feed unless, once it is this reader's turn, `seq` is already applied (a
+    /// burst of writes then costs one read, not one each).
+    async fn catch_up_past(&self, seq: Option<i64>) -> StoreResult<()> {
         let _reading = self.reading.lock().await;
+        if seq.is_some_and(|seq| self.applied() >= seq) {
+            return Ok(());
+        }
         loop {
             let batch = self.store.changes_since(self.applied(), BATCH).await?;
             if batch.gap {
@@ -68,16 +77,7 @@ impl Follower {
                 self.applied.store(snapshot.head, Ordering::SeqCst);
                 continue;
             }
-            // Users first: a token's owner is then known when the token is.
-            for (name, user) in &batch.users {
-                self.index.apply_user(name, user.as_ref());
-            }
-            for (id, token) in &batch.tokens {
-                self.index.apply_token(id, token.as_ref());
-            }
-            if let Some(enabled) = batch.pat_enabled {
-                self.index.set_pat_enabled(enabled);
-            }
+            self.index.apply(&batch);
             self.applied.store(batch.head, Ordering::SeqCst);
             if !batch.more {
                 return Ok(());

@@ -2,9 +2,8 @@ use clap::Parser;
 use tessera_server::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-fn init_logs(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+fn init_logs(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -67,6 +66,6 @@ async fn run() -> anyhow::Result<()> {
 }
 
 async fn run_server(args: tessera_server::config::ServeArgs) -> anyhow::Result<()> {
-    init_logs(args.log_format);
+    init_logs(args.log_format, &args.log);
     tessera_server::server::serve(args).await
 }

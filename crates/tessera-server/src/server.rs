@@ -15,14 +15,14 @@ use crate::service::{Actor, Service};
 use crate::state::{AppState, Inner, LoginLimiter, Settings};
 use crate::store::{self, User, UserPatch};
 
-/// On an empty database: an `admin` with `TESSERA_ADMIN_PASSWORD` or a generated password.
-async fn bootstrap_admin(service: &Service) -> anyhow::Result<()> {
+/// On an empty database: an `admin` with the given password or a generated one.
+async fn bootstrap_admin(service: &Service, given: Option<String>) -> anyhow::Result<()> {
     if !service.users().await?.is_empty() {
         return Ok(());
     }
-    let (pw, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD") {
-        Ok(pw) if !pw.is_empty() => (pw, false),
-        _ => (password::generate(), true),
+    let (pw, generated) = match given {
+        Some(pw) => (pw, false),
+        None => (password::generate(), true),
     };
     let admin = User {
         username: "admin".into(),
@@ -38,7 +38,7 @@ async fn bootstrap_admin(service: &Service) -> anyhow::Result<()> {
     if generated {
         println!("Created user `admin` with password: {pw}\n(shown once; change it with `tessera-server user passwd admin`)");
     } else {
-        println!("Created user `admin` with the password from TESSERA_ADMIN_PASSWORD");
+        println!("Created user `admin` with the given password");
     }
     Ok(())
 }
@@ -82,15 +82,15 @@ const DEMO_USERS: [DemoUser; 3] = [
 ];
 
 /// Demo mode: (re)sets the demo users' passwords, prints them, and turns PATs on.
-async fn seed_demo(service: &Service) -> anyhow::Result<()> {
-    let shared = std::env::var("TESSERA_DEMO_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty());
+async fn seed_demo(
+    service: &Service,
+    admin_password: Option<String>,
+    shared: Option<String>,
+) -> anyhow::Result<()> {
+    let shared = shared.filter(|p| !p.is_empty());
     println!("Demo mode: sign in as one of these users");
     for demo in &DEMO_USERS {
-        let admin_pw = std::env::var("TESSERA_ADMIN_PASSWORD")
-            .ok()
-            .filter(|p| demo.admin && !p.is_empty());
+        let admin_pw = admin_password.clone().filter(|_| demo.admin);
         let pw = admin_pw
             .or_else(|| shared.clone())
             .unwrap_or_else(password::generate);
@@ -149,11 +149,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Start-up writes go through the service before the index exists; the index is then
     // built from a snapshot that includes them.
     let bootstrap = Service::new(db.clone(), None);
+    let admin_password = args.admin_password()?;
     // Demo mode creates (or resets) its own admin, so it does not print a second password.
     if args.demo {
-        seed_demo(&bootstrap).await?;
+        seed_demo(&bootstrap, admin_password, args.demo_password.clone()).await?;
     } else {
-        bootstrap_admin(&bootstrap).await?;
+        bootstrap_admin(&bootstrap, admin_password).await?;
     }
     let follower = Arc::new(Follower::start(db.clone()).await?);
     // Fixed buckets make request durations Prometheus histograms (summaries would keep
@@ -180,6 +181,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings: Settings {
             secure_cookie: args.secure_cookie,
             session_idle: args.session_idle,
+            session_max: args.session_max,
             max_sessions_per_user: args.max_sessions_per_user.max(1),
             trusted_proxies: args.trusted_proxy.clone(),
             body_timeout: args.body_timeout,
@@ -193,6 +195,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         ),
     }));
+    if args.user_refresh.is_some() {
+        tracing::warn!("--user-refresh is no longer used: CLI changes arrive through the change feed every --feed-poll");
+    }
+    if args.feed_poll > std::time::Duration::from_secs(1) {
+        tracing::warn!(feed_poll = ?args.feed_poll, "--feed-poll above 1 s: changes made with the CLI may take that long to be in force");
+    }
     follower.spawn_polling(args.feed_poll.max(std::time::Duration::from_millis(1)));
     spawn_maintenance(state.clone());
 
@@ -214,8 +222,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// How long the change feed keeps its rows; a reader further behind rebuilds its index.
 const FEED_RETENTION_MS: time::Millis = 24 * 60 * 60 * 1000;
 
-/// Once a minute: removes idle sessions (they are refused on every request anyway; this
-/// frees rows) and feed rows past retention; every 5 s drains recorded metric samples.
+/// Once a minute: removes idle and too old sessions (refused on every request anyway; this
+/// frees rows), feed rows past retention and idle sign-in limiter keys. Every 5 s: drains
+/// recorded metric samples.
 fn spawn_maintenance(state: AppState) {
     if let Some(handle) = state.metrics.clone() {
         // Histogram samples pile up in the recorder until upkeep folds them into buckets;
@@ -234,8 +243,9 @@ fn spawn_maintenance(state: AppState) {
             tick.tick().await;
             let now = time::now();
             let store = state.store();
+            let started_before = now - state.settings.session_max.as_millis() as time::Millis;
             if let Err(e) = store
-                .delete_sessions_idle_since(now - state.session_idle_ms())
+                .delete_expired_sessions(now - state.session_idle_ms(), started_before)
                 .await
             {
                 tracing::warn!(error = %e, "removing idle sessions failed");
@@ -243,6 +253,7 @@ fn spawn_maintenance(state: AppState) {
             if let Err(e) = store.prune_changes(now - FEED_RETENTION_MS).await {
                 tracing::warn!(error = %e, "pruning the change feed failed");
             }
+            state.login_limiter.evict_idle();
         }
     });
 }

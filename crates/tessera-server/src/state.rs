@@ -1,12 +1,10 @@
 //! Shared state of the running server.
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+pub use crate::auth::login_limiter::LoginLimiter;
 use crate::auth::AuthIndex;
 use crate::domain::time::Millis;
 use crate::feed::Follower;
@@ -18,37 +16,12 @@ use crate::store::Store;
 pub struct Settings {
     pub secure_cookie: bool,
     pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_max: Duration,
     pub max_sessions_per_user: u32,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a client may take to send a request body.
     pub body_timeout: Duration,
-}
-
-/// Sign-in attempts allowed per minute, per username and per client address.
-pub struct LoginLimiter {
-    by_user: DefaultKeyedRateLimiter<String>,
-    by_address: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl LoginLimiter {
-    pub fn new(per_user: NonZeroU32, per_address: NonZeroU32) -> LoginLimiter {
-        LoginLimiter {
-            by_user: RateLimiter::keyed(Quota::per_minute(per_user)),
-            by_address: RateLimiter::keyed(Quota::per_minute(per_address)),
-        }
-    }
-
-    /// Takes one attempt from both buckets; `Err(seconds)` says when to retry.
-    pub fn check(&self, username: &str, address: IpAddr) -> Result<(), u64> {
-        let clock = governor::clock::DefaultClock::default();
-        let wait = |not_until: governor::NotUntil<_>| {
-            use governor::clock::Clock;
-            not_until.wait_time_from(clock.now()).as_secs_f64().ceil() as u64
-        };
-        self.by_address.check_key(&address).map_err(wait)?;
-        self.by_user.check_key(&username.to_owned()).map_err(wait)?;
-        Ok(())
-    }
 }
 
 pub struct Inner {

@@ -9,7 +9,7 @@ use tessera_api::{CreateTokenRequest, Scope, UpdateTokenRequest};
 use tessera_server::auth::AuthIndex;
 use tessera_server::domain::scope_set::ScopeSet;
 use tessera_server::feed::Follower;
-use tessera_server::service::{Actor, Service};
+use tessera_server::service::{Actor, Origin, Service};
 use tessera_server::store::{self, Store, User, UserPatch};
 
 const USERS: [&str; 3] = ["ann", "ben", "cai"];
@@ -68,8 +68,13 @@ async fn run(service: &Service, op: &Op, tokens: &Mutex<Vec<String>>) -> Option<
     let cli = Actor::cli();
     match op {
         Op::Generate { user, scopes: bits } => {
+            // A user acting: their rights now are re-read in the transaction, so a
+            // permission another worker just removed refuses the scope.
             let owner = Actor {
+                origin: Origin::User,
                 username: USERS[*user].to_owned(),
+                admin: false,
+                permissions: ScopeSet::default(),
                 ..Actor::cli()
             };
             let body = CreateTokenRequest {

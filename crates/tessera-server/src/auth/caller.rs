@@ -225,16 +225,19 @@ pub async fn session_user(
     parts: &Parts,
     state: &AppState,
 ) -> Result<(Arc<UserEntry>, SessionRecord), ApiError> {
-    let cookie = session::cookie_value(&parts.headers).ok_or(ApiError::Unauthorized)?;
-    let digest = session::digest(cookie);
+    let cookie = session::cookie_value(&parts.headers, state.settings.secure_cookie)
+        .ok_or(ApiError::Unauthorized)?;
+    let digest = session::digest(&cookie);
     let record = state
         .store()
         .session(&digest)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let now = time::now();
-    // An idle session is refused here; the periodic sweep removes its row.
-    if now - record.last_seen_at > state.session_idle_ms() {
+    // An idle or too old session is refused here; the periodic sweep removes its row.
+    let settings = &state.settings;
+    let too_old = now - record.created_at > settings.session_max.as_millis() as i64;
+    if too_old || now - record.last_seen_at > state.session_idle_ms() {
         return Err(ApiError::Unauthorized);
     }
     let user = state

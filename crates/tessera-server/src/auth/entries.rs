@@ -2,6 +2,7 @@
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
+use crate::domain::names::zones_header;
 use crate::domain::scope_set::ScopeSet;
 use crate::domain::time::Millis;
 use crate::domain::token::TokenDigest;
@@ -68,11 +69,7 @@ impl UserEntry {
             permissions: u.permissions,
             zones: u.zones.clone(),
             all_zones: u.all_zones,
-            zones_header: if u.all_zones || u.admin {
-                "*".to_owned()
-            } else {
-                u.zones.join(",")
-            },
+            zones_header: zones_header(u.all_zones || u.admin, &u.zones),
         }
     }
 
@@ -85,7 +82,7 @@ impl UserEntry {
         }
     }
 
-    /// `X-Tessera-Management-Zones`: comma-separated names, or `*` for all zones.
+    /// `X-Tessera-Management-Zones` (see `domain::names::zones_header`).
     pub fn zones_header(&self) -> &str {
         &self.zones_header
     }

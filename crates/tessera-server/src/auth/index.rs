@@ -4,7 +4,7 @@
 //! it from a snapshot and applies each change in feed order. Nothing else writes to it, so
 //! no request path can leave it behind the database.
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use tessera_api::Scope;
@@ -12,7 +12,7 @@ use tessera_api::Scope;
 pub use super::entries::{TokenEntry, UserEntry, LAST_USED_WRITE_INTERVAL_MS};
 use crate::domain::time::Millis;
 use crate::domain::token::Token;
-use crate::store::{TokenRecord, User};
+use crate::store::{ChangeBatch, TokenRecord, User};
 
 /// Why a token request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,11 +71,19 @@ impl TokenPrincipal {
     }
 }
 
+/// Everything a decision reads, behind one lock: a feed batch is applied as a whole and a
+/// decision reads one state, so no check sees half a batch (say, a token enabled again
+/// before the PAT switch that was turned off in the same batch).
+#[derive(Default)]
+struct State {
+    tokens: HashMap<String, Arc<TokenEntry>>,
+    users: HashMap<String, Arc<UserEntry>>,
+    pat_enabled: bool,
+}
+
 #[derive(Default)]
 pub struct AuthIndex {
-    tokens: RwLock<HashMap<String, Arc<TokenEntry>>>,
-    users: RwLock<HashMap<String, Arc<UserEntry>>>,
-    pat_enabled: AtomicBool,
+    state: RwLock<State>,
 }
 
 /// The index's content in a comparable form (tests compare it with a fresh rebuild).
@@ -93,89 +101,85 @@ impl AuthIndex {
         index
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn pat_enabled(&self) -> bool {
-        self.pat_enabled.load(Ordering::SeqCst)
+        self.read().pat_enabled
     }
 
     pub fn user(&self, username: &str) -> Option<Arc<UserEntry>> {
-        self.users
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(username)
-            .cloned()
+        self.read().users.get(username).cloned()
     }
 
     // The writers below are for the feed follower (crate::feed) only.
 
     /// Replaces everything, keeping the last-use throttle of tokens that stay.
     pub(crate) fn replace_all(&self, tokens: &[TokenRecord], users: &[User], pat_enabled: bool) {
-        {
-            let mut map = self.tokens.write().unwrap_or_else(|e| e.into_inner());
-            let old = std::mem::take(&mut *map);
-            for t in tokens {
-                map.insert(t.id.clone(), Arc::new(Self::entry(t, old.get(&t.id))));
-            }
-        }
-        *self.users.write().unwrap_or_else(|e| e.into_inner()) = users
+        let mut state = self.write();
+        let old = std::mem::take(&mut state.tokens);
+        state.tokens = tokens
+            .iter()
+            .map(|t| (t.id.clone(), Arc::new(entry(t, old.get(&t.id)))))
+            .collect();
+        state.users = users
             .iter()
             .map(|u| (u.username.clone(), Arc::new(UserEntry::from_user(u))))
             .collect();
-        self.set_pat_enabled(pat_enabled);
+        state.pat_enabled = pat_enabled;
     }
 
-    pub(crate) fn set_pat_enabled(&self, enabled: bool) {
-        self.pat_enabled.store(enabled, Ordering::SeqCst);
-    }
-
-    fn entry(record: &TokenRecord, old: Option<&Arc<TokenEntry>>) -> TokenEntry {
-        let entry = TokenEntry::from_record(record);
-        if let Some(old) = old {
-            let written = old.last_use_written.load(Ordering::Relaxed);
-            entry.last_use_written.fetch_max(written, Ordering::Relaxed);
-        }
-        entry
-    }
-
-    /// A token's current state (`None`: it is gone); keeps its last-use throttle.
-    pub(crate) fn apply_token(&self, id: &str, record: Option<&TokenRecord>) {
-        let mut map = self.tokens.write().unwrap_or_else(|e| e.into_inner());
-        match record {
-            Some(record) => {
-                let entry = Self::entry(record, map.get(id));
-                map.insert(id.to_owned(), Arc::new(entry));
-            }
-            None => {
-                map.remove(id);
+    /// Applies one batch of the feed at once: each row named, in its current state
+    /// (`None`: gone). Tokens keep their last-use throttle.
+    pub(crate) fn apply(&self, batch: &ChangeBatch) {
+        let mut state = self.write();
+        for (name, user) in &batch.users {
+            match user {
+                Some(user) => {
+                    state
+                        .users
+                        .insert(name.clone(), Arc::new(UserEntry::from_user(user)));
+                }
+                None => {
+                    state.users.remove(name);
+                }
             }
         }
-    }
-
-    /// A user's current state (`None`: they are gone).
-    pub(crate) fn apply_user(&self, username: &str, user: Option<&User>) {
-        let mut map = self.users.write().unwrap_or_else(|e| e.into_inner());
-        match user {
-            Some(user) => {
-                map.insert(username.to_owned(), Arc::new(UserEntry::from_user(user)));
+        for (id, token) in &batch.tokens {
+            match token {
+                Some(record) => {
+                    let entry = entry(record, state.tokens.get(id));
+                    state.tokens.insert(id.clone(), Arc::new(entry));
+                }
+                None => {
+                    state.tokens.remove(id);
+                }
             }
-            None => {
-                map.remove(username);
-            }
+        }
+        if let Some(enabled) = batch.pat_enabled {
+            state.pat_enabled = enabled;
         }
     }
 
     pub fn view(&self) -> IndexView {
-        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
-        let users = self.users.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         IndexView {
-            tokens: tokens
+            tokens: state
+                .tokens
                 .iter()
                 .map(|(id, t)| (id.clone(), t.describe()))
                 .collect(),
-            users: users
+            users: state
+                .users
                 .iter()
                 .map(|(name, u)| (name.clone(), (**u).clone()))
                 .collect(),
-            pat_enabled: self.pat_enabled(),
+            pat_enabled: state.pat_enabled,
         }
     }
 
@@ -187,24 +191,26 @@ impl AuthIndex {
         }
         let token = Token::parse(value.trim()).map_err(|_| Denied::Unauthorized)?;
         let id = token.id();
-        let entry = self
-            .tokens
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id.as_str())
-            .cloned()
-            .ok_or(Denied::Unauthorized)?;
-        if !entry.digest.matches(&token.digest()) {
+        let digest = token.digest();
+        // One read of one state for the whole decision.
+        let (entry, owner, pat_enabled) = {
+            let state = self.read();
+            let entry = state
+                .tokens
+                .get(id.as_str())
+                .cloned()
+                .ok_or(Denied::Unauthorized)?;
+            let owner = state.users.get(entry.owner.as_ref()).cloned();
+            (entry, owner, state.pat_enabled)
+        };
+        if !entry.digest.matches(&digest) {
             return Err(Denied::Unauthorized);
         }
         if !entry.enabled || entry.expires_at.is_some_and(|at| at <= now) {
             return Err(Denied::Unauthorized);
         }
-        let owner = self
-            .user(&entry.owner)
-            .filter(|u| u.active)
-            .ok_or(Denied::Unauthorized)?;
-        if entry.personal && !self.pat_enabled() {
+        let owner = owner.filter(|u| u.active).ok_or(Denied::Unauthorized)?;
+        if entry.personal && !pat_enabled {
             return Err(Denied::PatDisabled);
         }
         Ok(TokenPrincipal {
@@ -215,9 +221,39 @@ impl AuthIndex {
     }
 }
 
+fn entry(record: &TokenRecord, old: Option<&Arc<TokenEntry>>) -> TokenEntry {
+    let entry = TokenEntry::from_record(record);
+    if let Some(old) = old {
+        let written = old.last_use_written.load(Ordering::Relaxed);
+        entry.last_use_written.fetch_max(written, Ordering::Relaxed);
+    }
+    entry
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn token_change(record: &TokenRecord, present: bool) -> ChangeBatch {
+        ChangeBatch {
+            tokens: vec![(record.id.clone(), present.then(|| record.clone()))],
+            ..ChangeBatch::default()
+        }
+    }
+
+    fn user_change(name: &str, user: Option<User>) -> ChangeBatch {
+        ChangeBatch {
+            users: vec![(name.to_owned(), user)],
+            ..ChangeBatch::default()
+        }
+    }
+
+    fn pat_change(enabled: bool) -> ChangeBatch {
+        ChangeBatch {
+            pat_enabled: Some(enabled),
+            ..ChangeBatch::default()
+        }
+    }
 
     fn user(name: &str, permissions: &[Scope]) -> User {
         User {
@@ -286,15 +322,15 @@ mod tests {
             Denied::Unauthorized
         );
 
-        index.set_pat_enabled(false);
+        index.apply(&pat_change(false));
         assert_eq!(
             index.authenticate(&header(&token), 0).unwrap_err(),
             Denied::PatDisabled
         );
-        index.set_pat_enabled(true);
+        index.apply(&pat_change(true));
 
         rec.expires_at = Some(10);
-        index.apply_token(&rec.id, Some(&rec));
+        index.apply(&token_change(&rec, true));
         assert_eq!(
             index.authenticate(&header(&token), 10).unwrap_err(),
             Denied::Unauthorized
@@ -303,14 +339,14 @@ mod tests {
 
         let mut inactive = alice;
         inactive.active = false;
-        index.apply_user("alice", Some(&inactive));
+        index.apply(&user_change("alice", Some(inactive)));
         assert_eq!(
             index.authenticate(&header(&token), 0).unwrap_err(),
             Denied::Unauthorized
         );
 
-        index.apply_token(token.id().as_str(), None);
-        index.apply_user("alice", Some(&user("alice", &[])));
+        index.apply(&token_change(&rec, false));
+        index.apply(&user_change("alice", Some(user("alice", &[]))));
         assert_eq!(
             index.authenticate(&header(&token), 0).unwrap_err(),
             Denied::Unauthorized
@@ -326,17 +362,17 @@ mod tests {
         assert!(p.claim_last_used_write(1_000_000));
         rec.name = "renamed".into();
         rec.scopes = [Scope::SloRead].into_iter().collect();
-        index.apply_token(&rec.id, Some(&rec));
+        index.apply(&token_change(&rec, true));
         let p = index.authenticate(&header(&token), 0).unwrap();
         assert!(
             !p.claim_last_used_write(1_000_001),
             "the throttle survives a change"
         );
-        index.apply_user("b", Some(&user("b", &[])));
-        index.set_pat_enabled(false);
+        index.apply(&user_change("b", Some(user("b", &[]))));
+        index.apply(&pat_change(false));
         let rebuilt = AuthIndex::new(&[rec], &[user("a", &[]), user("b", &[])], false);
         assert_eq!(index.view(), rebuilt.view());
-        index.apply_user("b", None);
+        index.apply(&user_change("b", None));
         assert_ne!(index.view(), rebuilt.view());
     }
 

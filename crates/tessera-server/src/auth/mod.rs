@@ -11,6 +11,7 @@
 pub mod caller;
 mod entries;
 pub mod index;
+pub mod login_limiter;
 pub mod session;
 
 pub use caller::Caller;

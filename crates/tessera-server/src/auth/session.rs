@@ -1,11 +1,18 @@
 //! Browser sessions (SPEC §5.2): a random cookie value whose SHA-256 keys a server-side
-//! row; a per-session CSRF token for cookie-authenticated writes; inactivity expiry.
+//! row; a per-session CSRF token for cookie-authenticated writes; expiry after inactivity
+//! (`--session-idle`) and after an absolute lifetime (`--session-max`). Cookies are parsed
+//! and built with the `cookie` crate.
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use cookie::{Cookie, SameSite};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// The cookie's name over plain HTTP.
 pub const COOKIE: &str = "tessera_session";
+/// Its name when Secure: the `__Host-` prefix makes browsers refuse it unless it is Secure,
+/// has `Path=/` and no `Domain`, so a sibling subdomain cannot plant or shadow it.
+pub const SECURE_COOKIE: &str = "__Host-tessera_session";
 /// How often `last_seen_at` is written at most, so reads do not all become writes.
 pub const TOUCH_INTERVAL_MS: i64 = 60_000;
 
@@ -20,24 +27,38 @@ pub fn digest(cookie_value: &str) -> [u8; 32] {
     Sha256::digest(cookie_value.as_bytes()).into()
 }
 
-/// The session cookie's value, if the request carries one.
-pub fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+fn name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
+
+/// The session cookie's value, if the request carries one (only under the name this
+/// deployment sets).
+pub fn cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name(secure))
+        .map(|c| c.value().to_owned())
 }
 
 pub fn set_cookie(value: &str, secure: bool, max_age_secs: u64) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    let cookie = Cookie::build((name(secure), value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age_secs).unwrap_or(i64::MAX),
+        ))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 pub fn clear_cookie(secure: bool) -> HeaderValue {
@@ -55,18 +76,25 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; tessera_session=abc; b=2"),
         );
-        assert_eq!(cookie_value(&headers), Some("abc"));
+        assert_eq!(cookie_value(&headers, false).as_deref(), Some("abc"));
+        assert_eq!(
+            cookie_value(&headers, true),
+            None,
+            "a Secure deployment reads __Host-"
+        );
         headers.insert(
             header::COOKIE,
-            HeaderValue::from_static("tessera_sessionx=1"),
+            HeaderValue::from_static("tessera_sessionx=1; __Host-tessera_session=s"),
         );
-        assert_eq!(cookie_value(&headers), None);
+        assert_eq!(cookie_value(&headers, false), None);
+        assert_eq!(cookie_value(&headers, true).as_deref(), Some("s"));
     }
 
     #[test]
     fn cookies_are_http_only_and_same_site_strict() {
         let c = set_cookie("v", true, 60);
         let c = c.to_str().unwrap();
+        assert!(c.starts_with("__Host-tessera_session=v;"), "{c}");
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
         assert!(!set_cookie("v", false, 60)
             .to_str()

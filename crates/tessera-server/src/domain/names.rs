@@ -49,6 +49,55 @@ impl Username {
     }
 }
 
+/// A management zone name: 1–100 characters after trimming, no control characters, and not
+/// `*` or `-`, which `X-Tessera-Management-Zones` uses for "all zones" and "no zones".
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ZoneName(String);
+
+impl ZoneName {
+    pub fn parse(value: &str) -> Result<ZoneName, &'static str> {
+        let value = value.trim();
+        if value.is_empty() || value.chars().count() > 100 {
+            return Err("A management zone name must be 1 to 100 characters long");
+        }
+        if value.chars().any(char::is_control) {
+            return Err("A management zone name may not contain control characters");
+        }
+        if value == "*" || value == "-" {
+            return Err(
+                "`*` and `-` are not management zone names: they mean all zones and no zones",
+            );
+        }
+        Ok(ZoneName(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `X-Tessera-Management-Zones`: `*` for all zones, `-` for none, otherwise each name
+/// percent-encoded as UTF-8 (everything but letters, digits and `-._~`), comma-separated.
+/// A name can never encode to `*`, to `-` (refused by `ZoneName`), or contain a comma.
+pub fn zones_header(all_zones: bool, zones: &[String]) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    if all_zones {
+        return "*".to_owned();
+    }
+    if zones.is_empty() {
+        return "-".to_owned();
+    }
+    zones
+        .iter()
+        .map(|z| percent_encoding::utf8_percent_encode(z, KEEP).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +117,18 @@ mod tests {
         );
         assert!(TokenName::parse("a\u{0}b").is_err());
         assert!(TokenName::parse("<img src=x onerror=alert(1)>").is_ok());
+    }
+
+    #[test]
+    fn zone_names_exclude_the_header_words_and_encode_unambiguously() {
+        assert_eq!(ZoneName::parse(" eu-west ").unwrap().as_str(), "eu-west");
+        for bad in ["*", "-", " ", "a\u{7}b", &"z".repeat(101)] {
+            assert!(ZoneName::parse(bad).is_err(), "{bad:?}");
+        }
+        let zones = ["Zürich".to_owned(), "a,b".to_owned(), "x*".to_owned()];
+        assert_eq!(zones_header(false, &zones), "Z%C3%BCrich,a%2Cb,x%2A");
+        assert_eq!(zones_header(false, &[]), "-");
+        assert_eq!(zones_header(true, &zones), "*");
     }
 
     #[test]

@@ -201,12 +201,18 @@ impl PageKey {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// A key only this server could have written: a page size it allows, a snapshot and an
+    /// offset in range (forged ones are refused here, before they reach SQL or arithmetic).
     pub fn decode(value: &str) -> Option<PageKey> {
         let bytes = URL_SAFE_NO_PAD.decode(value.trim()).ok()?;
         let key: PageKey = serde_json::from_slice(&bytes).ok()?;
         let size_ok = (1..=ListQuery::MAX_PAGE_SIZE).contains(&key.query.page_size);
-        size_ok.then_some(key)
+        let in_range = key.snapshot >= 0 && key.offset <= Self::MAX_OFFSET;
+        (size_ok && in_range).then_some(key)
     }
+
+    /// Far beyond any installation's token count, far below where `i64` and `u64` overflow.
+    pub const MAX_OFFSET: u64 = 1 << 40;
 }
 
 #[cfg(test)]
@@ -258,8 +264,20 @@ mod tests {
             snapshot: 42,
             offset: 10,
         };
-        assert_eq!(PageKey::decode(&key.encode()), Some(key));
+        assert_eq!(PageKey::decode(&key.encode()), Some(key.clone()));
         assert_eq!(PageKey::decode("not a key"), None);
+        for (snapshot, offset) in [(-1, 0), (0, PageKey::MAX_OFFSET + 1), (0, u64::MAX)] {
+            let forged = PageKey {
+                snapshot,
+                offset,
+                ..key.clone()
+            };
+            assert_eq!(
+                PageKey::decode(&forged.encode()),
+                None,
+                "{snapshot} {offset}"
+            );
+        }
         assert_eq!(PageKey::decode(""), None);
     }
 }

@@ -6,12 +6,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tessera_api::{
     ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, ParameterLocation,
-    Scope, UpdateTokenRequest,
+    UpdateTokenRequest,
 };
 use utoipa::IntoParams;
 
+use super::authorized::{Authorized, TokensRead, TokensWrite};
 use super::extract::{ApiJson, ApiQuery};
-use crate::auth::Caller;
 use crate::domain::query::{Field, Fields, ListQuery, PageKey, Selector, Sort};
 use crate::domain::time::{self, Millis};
 use crate::error::ApiError;
@@ -143,10 +143,9 @@ impl ListParams {
     security(("ApiToken" = ["apiTokens.read"]), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<TokensRead>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ApiTokenList>, ApiError> {
-    caller.require(&state, Scope::ApiTokensRead)?;
     let (query, snapshot, offset) = params.into_query(time::now())?;
     let page = state
         .service
@@ -180,10 +179,9 @@ pub async fn list(
     security(("ApiToken" = ["apiTokens.write"]), ("session" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<TokensWrite>,
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    caller.require(&state, Scope::ApiTokensWrite)?;
     let generated = state.service.create_token(&caller.actor(), body).await?;
     Ok((
         StatusCode::CREATED,
@@ -203,10 +201,9 @@ pub async fn create(
     security(("ApiToken" = ["apiTokens.read"]), ("session" = [])))]
 pub async fn lookup(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<TokensRead>,
     ApiJson(body): ApiJson<LookupRequest>,
 ) -> Result<Json<ApiToken>, ApiError> {
-    caller.require(&state, Scope::ApiTokensRead)?;
     let record = state
         .service
         .lookup_token(&caller.actor(), &body.token)
@@ -223,10 +220,9 @@ pub async fn lookup(
     security(("ApiToken" = ["apiTokens.read"]), ("session" = [])))]
 pub async fn get_one(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<TokensRead>,
     Path(id): Path<String>,
 ) -> Result<Json<ApiToken>, ApiError> {
-    caller.require(&state, Scope::ApiTokensRead)?;
     let record = state.service.token(&caller.actor(), &id).await?;
     Ok(Json(to_wire(&record, None)))
 }
@@ -241,11 +237,10 @@ pub async fn get_one(
     security(("ApiToken" = ["apiTokens.write"]), ("session" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<TokensWrite>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateTokenRequest>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(&state, Scope::ApiTokensWrite)?;
     state
         .service
         .update_token(&caller.actor(), &id, body)
@@ -263,10 +258,9 @@ pub async fn update(
     security(("ApiToken" = ["apiTokens.write"]), ("session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<TokensWrite>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(&state, Scope::ApiTokensWrite)?;
     state.service.delete_token(&caller.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

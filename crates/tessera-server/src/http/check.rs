@@ -59,31 +59,36 @@ pub async fn check(
     // this runs on every request a proxy forwards.
     request: Request,
 ) -> Result<Response, ApiError> {
-    // Read directly rather than through serde (`CheckParams` documents it).
-    let query = request.uri().query().unwrap_or_default();
-    let scope = form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == "scope")
-        .and_then(|(_, value)| Scope::parse(&value))
-        .ok_or_else(|| {
-            ApiError::invalid(
-                ParameterLocation::Query,
-                "scope",
-                "Name a known scope, e.g. metrics.read",
-            )
-        })?;
-    let decision = match request
+    // Who asks is decided before what they ask is read: a caller learns nothing about
+    // its input (400) before it is allowed.
+    let authenticated = match request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        Some(value) => state
-            .index()
-            .authenticate(value, time::now())
-            .and_then(|p| p.require(scope).map(|()| p)),
+        Some(value) => state.index().authenticate(value, time::now()),
         None => Err(Denied::Unauthorized),
     };
-    let principal = match decision {
-        Ok(p) => p,
+    let principal = authenticated.and_then(|principal| {
+        // Read directly rather than through serde (`CheckParams` documents it).
+        let query = request.uri().query().unwrap_or_default();
+        let Some(scope) = form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "scope")
+            .and_then(|(_, value)| Scope::parse(&value))
+        else {
+            return Ok(None);
+        };
+        principal.require(scope).map(|()| Some(principal))
+    });
+    let principal = match principal {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return Err(ApiError::invalid(
+                ParameterLocation::Query,
+                "scope",
+                "Name a known scope, e.g. metrics.read",
+            ))
+        }
         Err(denied) => {
             count(denied.outcome());
             return Err(denied.into());

@@ -3,7 +3,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -31,15 +31,30 @@ pub async fn observe(request: Request<Body>, next: Next) -> Response {
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     tracing::info!(%method, path, status, ms = elapsed.as_secs_f64() * 1e3, "request");
+    // Every label has a bounded set of values (a made-up method or path must not create
+    // a new series): known methods or `other`, the route template, the status class.
     let labels = [
         ("route", route),
-        ("method", method.to_string()),
-        ("status", status.to_string()),
+        ("method", method_label(&method).to_owned()),
+        ("status", format!("{}xx", status / 100)),
     ];
     metrics::counter!("tessera_http_requests_total", &labels).increment(1);
     metrics::histogram!("tessera_http_request_duration_seconds", &labels)
         .record(elapsed.as_secs_f64());
     response
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Every `/api` response is `Cache-Control: no-store` (they carry tokens and personal

@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per resource, merged here with the layers they share.
 pub mod api_tokens;
 pub mod assets;
+pub mod authorized;
 pub mod check;
 pub mod extract;
 pub mod middleware;

@@ -4,11 +4,12 @@ use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
-use tessera_api::{LoginRequest, SessionInfo, UserInfo};
+use tessera_api::{LoginRequest, ParameterLocation, SessionInfo, UserInfo};
 
 use super::extract::ApiJson;
 use crate::auth::caller::{session_user, ClientAddr};
 use crate::auth::{session, Caller, UserEntry};
+use crate::domain::names::Username;
 use crate::domain::password;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,6 +42,9 @@ pub async fn sign_in(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    // A name that cannot exist is refused before it becomes a limiter key (bounded memory).
+    Username::parse(&body.username)
+        .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
     state
         .login_limiter
         .check(&body.username, client)
@@ -66,7 +70,7 @@ pub async fn sign_in(
     let user = match user {
         Some(u) if verified && u.active => u,
         _ => {
-            state.service.failed_sign_in(&body.username, client).await?;
+            state.service.failed_sign_in(&body.username, client).await;
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -81,7 +85,7 @@ pub async fn sign_in(
         session::set_cookie(
             &session.cookie,
             state.settings.secure_cookie,
-            state.settings.session_idle.as_secs(),
+            state.settings.session_max.as_secs(),
         ),
     );
     Ok((

@@ -4,12 +4,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tessera_api::{
-    Scope, SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue, TOKEN_SETTINGS_SCHEMA,
+    SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue, TOKEN_SETTINGS_SCHEMA,
 };
 use utoipa::{IntoParams, ToSchema};
 
+use super::authorized::{Authorized, SettingsRead, SettingsWrite};
 use super::extract::{ApiJson, ApiQuery};
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -53,10 +53,9 @@ pub struct ListParams {
     security(("ApiToken" = ["settings.read"]), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Authorized<SettingsRead>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<SettingsList>, ApiError> {
-    caller.require_settings(&state, Scope::SettingsRead)?;
     if let Some(ids) = &params.schema_ids {
         if let Some(unknown) = ids
             .split(',')
@@ -98,10 +97,9 @@ fn known(object_id: &str) -> Result<(), ApiError> {
     security(("ApiToken" = ["settings.read"]), ("session" = [])))]
 pub async fn get_one(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Authorized<SettingsRead>,
     Path(object_id): Path<String>,
 ) -> Result<Json<SettingsObject>, ApiError> {
-    caller.require_settings(&state, Scope::SettingsRead)?;
     known(&object_id)?;
     Ok(Json(object(&state)))
 }
@@ -123,11 +121,10 @@ pub struct UpdateResult {
     security(("ApiToken" = ["settings.write"]), ("session" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized(caller, _): Authorized<SettingsWrite>,
     Path(object_id): Path<String>,
     ApiJson(body): ApiJson<SettingsUpdate>,
 ) -> Result<Json<UpdateResult>, ApiError> {
-    caller.require_settings(&state, Scope::SettingsWrite)?;
     known(&object_id)?;
     state
         .service

@@ -39,9 +39,19 @@ pub struct ActingToken {
     pub personal: bool,
 }
 
+/// Where an actor's rights come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A user (signed in, or a token's owner): rights are re-read in each change.
+    User,
+    /// The command line or the server itself: whoever runs it owns the database.
+    Trusted,
+}
+
 /// Who makes a change, with the rights policy decisions need.
 #[derive(Debug, Clone)]
 pub struct Actor {
+    pub origin: Origin,
     /// The user acting (a token's owner), or `cli` / `system`.
     pub username: String,
     pub client: Option<IpAddr>,
@@ -55,6 +65,7 @@ impl Actor {
     /// A signed-in user, or a token's owner when `token` is set.
     pub fn user(user: &UserEntry, client: IpAddr, token: Option<ActingToken>) -> Actor {
         Actor {
+            origin: Origin::User,
             username: user.username.clone(),
             client: Some(client),
             admin: user.admin,
@@ -66,6 +77,7 @@ impl Actor {
     /// Someone not (yet) signed in, named only for the audit log; holds no rights.
     pub fn anonymous(username: &str, client: IpAddr) -> Actor {
         Actor {
+            origin: Origin::User,
             username: username.to_owned(),
             client: Some(client),
             admin: false,
@@ -86,6 +98,7 @@ impl Actor {
 
     fn trusted(name: &str) -> Actor {
         Actor {
+            origin: Origin::Trusted,
             username: name.to_owned(),
             client: None,
             admin: true,
@@ -106,9 +119,44 @@ impl Actor {
         }
     }
 
-    /// An audit row of this actor.
+    /// Only admins create, widen or re-enable environment (non-personal) tokens, and never
+    /// through a PAT: switching PATs off must not be sidestepped by one that mints them.
+    pub fn may_empower_environment_tokens(&self) -> bool {
+        self.admin && self.token.as_ref().is_none_or(|t| !t.personal)
+    }
+
+    /// The actor with the rights the database holds now, read in the change's transaction:
+    /// a user demoted or disabled a moment ago (say, by the CLI, not yet in this node's
+    /// index) acts with what is left. 401 when the user, or the token acting, is gone.
+    async fn confirmed(&self, tx: &mut dyn StoreTx) -> Result<Actor, ApiError> {
+        if self.origin == Origin::Trusted {
+            return Ok(self.clone());
+        }
+        let user = tx
+            .user(&self.username)
+            .await?
+            .filter(|u| u.active)
+            .ok_or(ApiError::Unauthorized)?;
+        if let Some(acting) = &self.token {
+            let now = time::now();
+            tx.token(&acting.id)
+                .await?
+                .filter(|t| t.enabled && t.expires_at.is_none_or(|at| at > now))
+                .ok_or(ApiError::Unauthorized)?;
+        }
+        Ok(Actor {
+            admin: user.admin,
+            permissions: if user.admin {
+                ScopeSet::ALL
+            } else {
+                user.permissions
+            },
+            ..self.clone()
+        })
+    }
+
+    /// An audit row of this actor (logged by the store once its transaction commits).
     pub fn event(&self, event: &str, target: Option<&str>, detail: Option<String>) -> AuditEvent {
-        tracing::info!(actor = %self.username, event, target, "audit");
         AuditEvent {
             at: time::now(),
             actor: self.username.clone(),
@@ -142,11 +190,29 @@ impl Service {
             let tx = service.store.begin().await?;
             let (value, last_change) = change(tx).await?;
             if let (Some(seq), Some(follower)) = (last_change, &service.follower) {
-                follower.catch_up_to(seq).await?;
+                apply_own_change(follower, seq).await?;
             }
             Ok(value)
         });
         task.await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("a change failed: {e}")))?
     }
+}
+
+/// Read-your-writes: the index has this change before the caller hears of it. A read that
+/// fails right after the commit is retried; if the database stays unreadable the caller is
+/// told the change is saved but not yet in force here (503), never that it is.
+async fn apply_own_change(follower: &Follower, seq: i64) -> Result<(), ApiError> {
+    let mut wait = std::time::Duration::from_millis(10);
+    for attempt in 1..=5 {
+        match follower.catch_up_to(seq).await {
+            Ok(()) => return Ok(()),
+            Err(e) => tracing::warn!(error = %e, attempt, "applying a committed change failed"),
+        }
+        tokio::time::sleep(wait).await;
+        wait *= 2;
+    }
+    Err(ApiError::Unavailable(
+        "The change was saved but is not yet in force on this node; it will be shortly".into(),
+    ))
 }

@@ -78,6 +78,9 @@ fn scopes_or_error(
     Ok(check.set)
 }
 
+const ENVIRONMENT_TOKENS_ADMIN_ONLY: &str = "Only administrators may create, widen or re-enable \
+     tokens that are not personal access tokens, and not with a personal access token";
+
 fn pat_disabled() -> ApiError {
     ApiError::Forbidden("Personal access tokens are disabled by an administrator".into())
 }
@@ -114,13 +117,12 @@ impl Service {
         body: CreateTokenRequest,
     ) -> Result<Generated, ApiError> {
         let personal = body.personal_access_token.unwrap_or(true);
-        if !personal && !actor.admin {
-            return Err(ApiError::Forbidden(
-                "Only administrators may create tokens that are not personal access tokens".into(),
-            ));
-        }
         let actor = actor.clone();
         self.change(move |mut tx| async move {
+            let actor = actor.confirmed(&mut *tx).await?;
+            if !personal && !actor.may_empower_environment_tokens() {
+                return Err(ApiError::Forbidden(ENVIRONMENT_TOKENS_ADMIN_ONLY.into()));
+            }
             // Decided in the transaction, so a switch turned off meanwhile is respected.
             if personal && !tx.pat_enabled().await? {
                 return Err(pat_disabled());
@@ -197,6 +199,7 @@ impl Service {
         let id = parse_id(id)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
+            let actor = actor.confirmed(&mut *tx).await?;
             let before = visible_to(&actor, tx.token(id.as_str()).await?)?;
             if body.enabled == Some(false) && actor.token_id() == Some(before.id.as_str()) {
                 return Err(ApiError::conflict(
@@ -212,6 +215,14 @@ impl Service {
                 }
                 None => None,
             };
+            // An environment token acts for nobody in particular: only who may create one
+            // may give it more power (more scopes, or enabled again).
+            let widens = scopes.is_some_and(|s| !s.is_subset_of(before.scopes));
+            let re_enables = body.enabled == Some(true) && !before.enabled;
+            if !before.personal && (widens || re_enables) && !actor.may_empower_environment_tokens()
+            {
+                return Err(ApiError::Forbidden(ENVIRONMENT_TOKENS_ADMIN_ONLY.into()));
+            }
             let patch = TokenPatch {
                 name: name.map(|n| n.as_str().to_owned()),
                 enabled: body.enabled,
@@ -250,6 +261,7 @@ impl Service {
         let id = parse_id(id)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
+            let actor = actor.confirmed(&mut *tx).await?;
             let record = visible_to(&actor, tx.token(id.as_str()).await?)?;
             if actor.token_id() == Some(record.id.as_str()) {
                 return Err(ApiError::conflict(

@@ -3,9 +3,24 @@
 use tessera_api::ParameterLocation;
 
 use super::{Actor, Service};
-use crate::domain::names::Username;
+use crate::domain::names::{Username, ZoneName};
+use crate::domain::time;
 use crate::error::ApiError;
-use crate::store::{StoreError, User, UserPatch};
+use crate::store::{StoreError, StoreTx, TokenPatch, User, UserPatch};
+
+/// Each zone name checked (`*` and `-` are refused: the zones header uses them).
+fn check_zones(zones: &[String]) -> Result<(), ApiError> {
+    for (i, zone) in zones.iter().enumerate() {
+        ZoneName::parse(zone).map_err(|e| {
+            ApiError::invalid(
+                ParameterLocation::PayloadBody,
+                &format!("managementZones[{i}]"),
+                e,
+            )
+        })?;
+    }
+    Ok(())
+}
 
 /// The audit events a patch makes, with what it touched.
 fn patch_events(patch: &UserPatch) -> Vec<(&'static str, Option<String>)> {
@@ -29,11 +44,32 @@ fn patch_events(patch: &UserPatch) -> Vec<(&'static str, Option<String>)> {
     events
 }
 
+/// Demotion takes away what being an admin gave: their environment tokens stop (each
+/// disabled and audited, visible as such; they may still rename or delete them).
+async fn disable_environment_tokens(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    username: &str,
+) -> Result<(), ApiError> {
+    let patch = TokenPatch {
+        enabled: Some(false),
+        ..TokenPatch::default()
+    };
+    for token in tx.enabled_environment_tokens_of(username).await? {
+        tx.update_token(&token.id, &patch, time::now()).await?;
+        let detail = Some(format!("owner {username} is no longer an administrator"));
+        tx.audit(&actor.event("token.disabled", Some(&token.id), detail))
+            .await?;
+    }
+    Ok(())
+}
+
 impl Service {
     /// Adds a user (the username is validated here); 409 when the name is taken.
     pub async fn add_user(&self, actor: &Actor, user: User) -> Result<(), ApiError> {
         Username::parse(&user.username)
             .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
+        check_zones(&user.zones)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
             match tx.create_user(&user).await {
@@ -62,6 +98,7 @@ impl Service {
         username: &str,
         patch: UserPatch,
     ) -> Result<User, ApiError> {
+        check_zones(patch.zones.as_deref().unwrap_or_default())?;
         let actor = actor.clone();
         let username = username.to_owned();
         self.change(move |mut tx| async move {
@@ -81,6 +118,14 @@ impl Service {
                     "user.disabled"
                 };
                 tx.audit(&actor.event(event, Some(&username), None)).await?;
+            }
+            // A stolen cookie must not outlive a new password, and `enable` must not revive
+            // the sessions that `disable` ended.
+            if patch.password_hash.is_some() || (before.active && !after.active) {
+                tx.delete_user_sessions(&username).await?;
+            }
+            if before.admin && !after.admin {
+                disable_environment_tokens(&mut *tx, &actor, &username).await?;
             }
             Ok((after, tx.commit().await?))
         })

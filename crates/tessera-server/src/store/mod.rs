@@ -114,10 +114,15 @@ pub trait Store: Send + Sync + 'static {
     async fn prune_changes(&self, before: Millis) -> StoreResult<u64>;
 
     // Bookkeeping that decides nothing, so it is not in the feed: a token's last use and a
-    // session's last activity (both throttled), and removing sessions already expired.
+    // session's last activity (both throttled), and removing sessions already refused.
     async fn record_token_use(&self, id: &str, at: Millis, ip: &str) -> StoreResult<()>;
     async fn touch_session(&self, id_digest: &[u8; 32], at: Millis) -> StoreResult<()>;
-    async fn delete_sessions_idle_since(&self, before: Millis) -> StoreResult<u64>;
+    /// Removes sessions idle since `idle_before` or started before `started_before`.
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Millis,
+        started_before: Millis,
+    ) -> StoreResult<u64>;
 }
 
 /// One write transaction. Each write appends its change to the feed in the same
@@ -149,6 +154,11 @@ pub trait StoreTx: Send {
         keep_per_user: u32,
     ) -> StoreResult<()>;
     async fn delete_session(&mut self, id_digest: &[u8; 32], username: &str) -> StoreResult<()>;
+    /// Ends every session of a user; returns how many there were.
+    async fn delete_user_sessions(&mut self, username: &str) -> StoreResult<u64>;
+    /// A user's enabled environment (non-personal) tokens.
+    async fn enabled_environment_tokens_of(&mut self, owner: &str)
+        -> StoreResult<Vec<TokenRecord>>;
     async fn audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
 
     /// Commits; returns the feed position of the last change written, if any.

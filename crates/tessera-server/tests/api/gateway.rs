@@ -6,14 +6,14 @@ use serde_json::{json, Value};
 use crate::helpers::{envelope, TestApp};
 use crate::nginx::{Nginx, Upstream};
 
-struct Gateway {
-    app: TestApp,
-    upstream: Upstream,
-    nginx: Nginx,
+pub struct Gateway {
+    pub app: TestApp,
+    pub upstream: Upstream,
+    pub nginx: Nginx,
 }
 
 impl Gateway {
-    async fn start() -> Gateway {
+    pub async fn start() -> Gateway {
         let app = TestApp::spawn_with(&["--trusted-proxy", "127.0.0.1"]).await;
         app.admin().await.set_pat_enabled(true).await;
         let upstream = Upstream::start().await;

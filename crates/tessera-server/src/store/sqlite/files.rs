@@ -30,6 +30,12 @@ pub fn lock(url: &str) -> anyhow::Result<Option<File>> {
         return Ok(None);
     };
     create_parent_dir(&db)?;
+    // One lock per file, however it is named: a symlink or `a/../b` must find the same one.
+    let db = std::fs::canonicalize(&db).or_else(|_| {
+        let dir = db.parent().filter(|d| !d.as_os_str().is_empty());
+        let dir = std::fs::canonicalize(dir.unwrap_or(Path::new(".")))?;
+        Ok::<_, std::io::Error>(dir.join(db.file_name().unwrap_or_default()))
+    })?;
     let path = with_suffix(&db, ".lock");
     let file = OpenOptions::new()
         .create(true)

@@ -69,6 +69,7 @@ impl Store for SqliteStore {
         Ok(Box::new(tx::SqliteTx {
             tx,
             last_change: None,
+            audited: Vec::new(),
         }))
     }
 
@@ -177,9 +178,13 @@ impl Store for SqliteStore {
         for row in &rows {
             batch.head = row.try_get("seq")?;
             let kind: String = row.try_get("kind")?;
-            let kind = ChangeKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("change kind `{kind}`")))?;
-            names.insert((kind, row.try_get("key")?));
+            // A kind a newer version writes is skipped, not a reason to stop following.
+            match ChangeKind::parse(&kind) {
+                Some(kind) => {
+                    names.insert((kind, row.try_get("key")?));
+                }
+                None => tracing::warn!(kind, "skipping a change of an unknown kind"),
+            }
         }
         for (kind, key) in names {
             match kind {
@@ -247,9 +252,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn delete_sessions_idle_since(&self, before: Millis) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?")
-            .bind(before)
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Millis,
+        started_before: Millis,
+    ) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?")
+            .bind(idle_before)
+            .bind(started_before)
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected())

@@ -13,6 +13,9 @@ use crate::store::{
 pub struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
     pub(super) last_change: Option<i64>,
+    /// Audit rows written, logged once the transaction commits (never under the lock,
+    /// never for a change that rolled back).
+    pub(super) audited: Vec<AuditEvent>,
 }
 
 impl SqliteTx {
@@ -200,6 +203,31 @@ impl StoreTx for SqliteTx {
         self.changed(ChangeKind::Session, username).await
     }
 
+    async fn delete_user_sessions(&mut self, username: &str) -> StoreResult<u64> {
+        let ended = sqlx::query("DELETE FROM sessions WHERE username = ?")
+            .bind(username)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        self.changed(ChangeKind::Session, username).await?;
+        Ok(ended)
+    }
+
+    async fn enabled_environment_tokens_of(
+        &mut self,
+        owner: &str,
+    ) -> StoreResult<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {} FROM tokens WHERE owner = ? AND personal = 0 AND enabled = 1",
+            rows::TOKEN_COLUMNS
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
     async fn audit(&mut self, e: &AuditEvent) -> StoreResult<()> {
         sqlx::query("INSERT INTO audit_log (at, actor, client_addr, event, target, detail) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(e.at)
@@ -210,12 +238,20 @@ impl StoreTx for SqliteTx {
             .bind(&e.detail)
             .execute(&mut *self.tx)
             .await?;
+        self.audited.push(e.clone());
         Ok(())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<Option<i64>> {
-        let last = self.last_change;
-        self.tx.commit().await?;
-        Ok(last)
+        let SqliteTx {
+            tx,
+            last_change,
+            audited,
+        } = *self;
+        tx.commit().await?;
+        for e in &audited {
+            tracing::info!(actor = %e.actor, event = %e.event, target = e.target, "audit");
+        }
+        Ok(last_change)
     }
 }
