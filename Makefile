@@ -45,7 +45,9 @@ lint:
 	cargo clippy -p tessera-console --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 ## Licenses, banned and duplicate crates, sources (advisories need the network; see deny.toml).
+## cargo deny reads every platform's crates; a build fetches only this one's, so fetch all.
 deny:
+	cargo fetch --locked
 	cargo deny --offline check bans licenses sources
 
 test-native:
