@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(HOME)/.cargo/bi
 export CARGO_TERM_COLOR ?= never
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test bench tools-run tools-test tools-bench console server lint deny test-native test-wasm test-fuzz test-e2e soak screenshots clean
+.PHONY: run test bench tools-run tools-test tools-bench console server lint deny test-native test-postgres test-wasm test-fuzz test-e2e soak screenshots clean
 
 ## Build the console and the server in release mode and start Tessera in demo mode.
 run: tools-run console
@@ -14,8 +14,9 @@ run: tools-run console
 	@echo "Tessera: open http://127.0.0.1:8080 and sign in with one of the demo users below."
 	./target/release/tessera-server --demo --assets dist --database-url sqlite://data/tessera.db
 
-## Lint, then native, wasm (headless Chromium) and browser end-to-end tests.
-test: tools-test lint deny test-native test-fuzz test-wasm console test-e2e
+## Lint, then native (SQLite, then PostgreSQL), wasm (headless Chromium) and browser
+## end-to-end tests.
+test: tools-test lint deny test-native test-postgres test-fuzz test-wasm console test-e2e
 
 ## Measure weight, load times, throughput, latency and memory against bench/budgets.toml
 ## (not part of test or CI; see docs/benchmarks.md).
@@ -52,6 +53,12 @@ deny:
 
 test-native:
 	cargo test --workspace
+
+## The API suite again on PostgreSQL (a throwaway pg_virtualenv cluster, or
+## TESSERA_TEST_POSTGRES_URL): everything but the outage test, then the outage test alone
+## (it stops the cluster), then schemathesis on PostgreSQL.
+test-postgres: server
+	scripts/test-postgres.sh
 
 ## Schema-driven fuzzing of every API operation (bounded: 100 examples each, fixed seed).
 test-fuzz: server

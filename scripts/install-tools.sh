@@ -19,9 +19,10 @@ need node "install Node.js 20 or later (apt-get install nodejs npm)"
 need npm "install npm (apt-get install npm)"
 
 apt_packages=(brotli)
-# nginx: the auth_request gateway test (and the bench's HTTP ceiling); wrk: the bench's load.
+# nginx: the auth_request gateway test (and the bench's HTTP ceiling); wrk: the bench's load;
+# postgresql: the API suite's second pass and the cluster suite (pg_virtualenv).
 case "$purpose" in
-  test) apt_packages+=(chromium chromium-driver nginx) ;;
+  test) apt_packages+=(chromium chromium-driver nginx postgresql) ;;
   bench) apt_packages+=(chromium chromium-driver nginx wrk) ;;
 esac
 missing=()

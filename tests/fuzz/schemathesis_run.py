@@ -1,6 +1,6 @@
 """Schema-driven fuzzing of Tessera's API (issue 6) with schemathesis.
 
-Starts the real server on a fresh database, signs in as the admin, generates a PAT with
+Starts the real server on a fresh database (SQLite, or TESSERA_FUZZ_DATABASE_URL), signs in as the admin, generates a PAT with
 every scope, and runs schemathesis over every operation of /api/v2/openapi.json twice:
 once authenticated with the PAT, once with the browser session (cookie + CSRF header).
 Every check is on: no 5xx, responses conform to the documented schema, documented status
@@ -25,7 +25,7 @@ def start_server(binary, workdir):
     env.pop("TESSERA_DEMO", None)
     server = subprocess.Popen(
         [binary, "--listen", "127.0.0.1:0",
-         "--database-url", f"sqlite://{workdir}/tessera.db",
+         "--database-url", os.environ.get("TESSERA_FUZZ_DATABASE_URL") or f"sqlite://{workdir}/tessera.db",
          # The fuzzer signs in many times; the limiter is tested elsewhere.
          "--login-attempts-per-user", "100000", "--login-attempts-per-address", "100000"],
         stdout=subprocess.PIPE, stderr=sys.stderr, env=env, text=True)

@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a consistent copy of the database to FILE while the server runs.
     Backup {
         #[command(flatten)]
@@ -36,6 +36,16 @@ pub enum Command {
         db: DatabaseArgs,
         /// A file written by `backup`.
         file: PathBuf,
+    },
+    /// Copy a single-node installation into an empty PostgreSQL database (stop the server
+    /// first): users, tokens, settings and the audit log; counts are verified.
+    MigrateDb {
+        /// The database to copy, e.g. sqlite://data/tessera.db.
+        #[arg(long)]
+        from: String,
+        /// An empty database, e.g. postgres://tessera:…@db/tessera.
+        #[arg(long)]
+        to: String,
     },
     /// Manage users without the console.
     User {
@@ -86,7 +96,7 @@ pub struct ServeArgs {
     /// Sessions a user may hold at once; signing in again ends the oldest.
     #[arg(long, env = "TESSERA_MAX_SESSIONS_PER_USER", default_value_t = 10)]
     pub max_sessions_per_user: u32,
-    /// Sign-in attempts allowed per username per minute.
+    /// Sign-in attempts allowed per username per minute, over all nodes together.
     #[arg(long, env = "TESSERA_LOGIN_ATTEMPTS_PER_USER", default_value = "5")]
     pub login_attempts_per_user: NonZeroU32,
     /// Sign-in attempts allowed per client address per minute.
@@ -96,6 +106,10 @@ pub struct ServeArgs {
     /// own changes apply before it answers.
     #[arg(long, env = "TESSERA_FEED_POLL", default_value = "50ms", value_parser = humantime::parse_duration)]
     pub feed_poll: std::time::Duration,
+    /// A node that cannot confirm it has every committed change for this long answers
+    /// token requests, gateway checks and /readyz with 503 until it has caught up.
+    #[arg(long, env = "TESSERA_MAX_STALENESS", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub max_staleness: std::time::Duration,
     /// Replaced by --feed-poll (CLI changes now arrive through the change feed); still
     /// accepted so that existing service files start, with a warning.
     #[arg(long, env = "TESSERA_USER_REFRESH", hide = true, value_parser = humantime::parse_duration)]

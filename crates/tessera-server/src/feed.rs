@@ -5,9 +5,9 @@
 //! polling for everyone else's (the CLI's, and on a shared database other nodes'). Applying
 //! is idempotent (each change re-reads the row it names), and one batch is read in one
 //! snapshot, so the index always equals the database as of some feed position.
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::auth::AuthIndex;
 use crate::store::{Store, StoreResult};
@@ -21,18 +21,40 @@ pub struct Follower {
     applied: AtomicI64,
     /// One reader at a time, so batches are applied in feed order.
     reading: tokio::sync::Mutex<()>,
+    /// When the feed was last read to its end, in ms since `started`.
+    confirmed_ms: AtomicU64,
+    started: Instant,
+    max_staleness: Duration,
 }
 
 impl Follower {
-    /// Builds the index from a snapshot of the database.
-    pub async fn start(store: Arc<dyn Store>) -> StoreResult<Follower> {
+    /// Builds the index from a snapshot of the database. The node counts as up to date for
+    /// `max_staleness` after each complete read of the feed.
+    pub async fn start(store: Arc<dyn Store>, max_staleness: Duration) -> StoreResult<Follower> {
         let snapshot = store.snapshot().await?;
         Ok(Follower {
             index: AuthIndex::new(&snapshot.tokens, &snapshot.users, snapshot.pat_enabled),
             applied: AtomicI64::new(snapshot.head),
             store,
             reading: tokio::sync::Mutex::new(()),
+            confirmed_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            max_staleness,
         })
+    }
+
+    /// Whether this node has confirmed within `max_staleness` that its index holds every
+    /// committed change. When it has not (the database unreachable, say), token requests
+    /// and checks are refused with 503: a revoked token is never accepted past the bound.
+    pub fn is_current(&self) -> bool {
+        let now = self.started.elapsed().as_millis() as u64;
+        let confirmed = self.confirmed_ms.load(Ordering::SeqCst);
+        now.saturating_sub(confirmed) <= self.max_staleness.as_millis() as u64
+    }
+
+    fn confirm(&self, read_started: Instant) {
+        let at = read_started.duration_since(self.started).as_millis() as u64;
+        self.confirmed_ms.fetch_max(at, Ordering::SeqCst);
     }
 
     pub fn index(&self) -> &AuthIndex {
@@ -64,6 +86,8 @@ impl Follower {
         if seq.is_some_and(|seq| self.applied() >= seq) {
             return Ok(());
         }
+        // Current as of when this read began, once it reaches the end of the feed.
+        let read_started = Instant::now();
         loop {
             let batch = self.store.changes_since(self.applied(), BATCH).await?;
             if batch.gap {
@@ -80,9 +104,36 @@ impl Follower {
             self.index.apply(&batch);
             self.applied.store(batch.head, Ordering::SeqCst);
             if !batch.more {
+                self.confirm(read_started);
                 return Ok(());
             }
         }
+    }
+
+    /// Reads the feed whenever the database signals a change (PostgreSQL's NOTIFY), and
+    /// after every reconnect, since notifications sent meanwhile are lost. Polling
+    /// (`spawn_polling`) runs beside it, for engines without NOTIFY and as the heartbeat
+    /// that keeps `is_current` true.
+    pub fn spawn_listening(self: &Arc<Self>) {
+        let follower = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match follower.store.change_signal().await {
+                    Ok(None) => return,
+                    Ok(Some(mut signal)) => loop {
+                        if let Err(e) = follower.catch_up().await {
+                            tracing::warn!(error = %e, "reading the change feed failed");
+                        }
+                        if let Err(e) = signal.changed().await {
+                            tracing::warn!(error = %e, "listening for changes failed");
+                            break;
+                        }
+                    },
+                    Err(e) => tracing::warn!(error = %e, "listening for changes failed"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
     }
 
     /// Reads the feed every `every` for changes made elsewhere (the CLI, other nodes).

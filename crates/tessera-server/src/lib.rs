@@ -8,6 +8,7 @@ pub mod error;
 pub mod feed;
 pub mod http;
 pub mod listen;
+pub mod migrate;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -50,13 +50,14 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => run_server(cli.serve).await,
-        Some(Command::Serve(args)) => run_server(args).await,
+        Some(Command::Serve(args)) => run_server(*args).await,
         Some(Command::Backup { db, file }) => {
             tessera_server::store::backup(&db.database_url, &file).await
         }
         Some(Command::Restore { db, file }) => {
             tessera_server::store::restore(&db.database_url, &file).await
         }
+        Some(Command::MigrateDb { from, to }) => tessera_server::migrate::migrate(&from, &to).await,
         Some(Command::User { db, command }) => {
             let store = tessera_server::store::open(&db.database_url).await?;
             let service = tessera_server::service::Service::new(store, None);

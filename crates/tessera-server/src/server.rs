@@ -156,7 +156,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         bootstrap_admin(&bootstrap, admin_password).await?;
     }
-    let follower = Arc::new(Follower::start(db.clone()).await?);
+    let follower = Arc::new(Follower::start(db.clone(), args.max_staleness).await?);
     // Fixed buckets make request durations Prometheus histograms (summaries would keep
     // quantile state per series).
     let metrics = PrometheusBuilder::new()
@@ -185,11 +185,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_sessions_per_user: args.max_sessions_per_user.max(1),
             trusted_proxies: args.trusted_proxy.clone(),
             body_timeout: args.body_timeout,
+            login_attempts_per_user: args.login_attempts_per_user.get(),
         },
-        login_limiter: LoginLimiter::new(
-            args.login_attempts_per_user,
-            args.login_attempts_per_address,
-        ),
+        login_limiter: LoginLimiter::new(args.login_attempts_per_address),
         metrics,
         password_checks: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -202,6 +200,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(feed_poll = ?args.feed_poll, "--feed-poll above 1 s: changes made with the CLI may take that long to be in force");
     }
     follower.spawn_polling(args.feed_poll.max(std::time::Duration::from_millis(1)));
+    follower.spawn_listening();
     spawn_maintenance(state.clone());
 
     let listener = TcpListener::bind(args.listen)
@@ -254,6 +253,9 @@ fn spawn_maintenance(state: AppState) {
                 tracing::warn!(error = %e, "pruning the change feed failed");
             }
             state.login_limiter.evict_idle();
+            if let Err(e) = store.prune_sign_in_limits(now).await {
+                tracing::warn!(error = %e, "pruning sign-in budgets failed");
+            }
         }
     });
 }

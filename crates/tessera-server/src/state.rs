@@ -20,6 +20,8 @@ pub struct Settings {
     pub session_max: Duration,
     pub max_sessions_per_user: u32,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Sign-in attempts per username per minute, over all nodes.
+    pub login_attempts_per_user: u32,
     /// How long a client may take to send a request body.
     pub body_timeout: Duration,
 }
@@ -56,6 +58,18 @@ impl AppState {
     /// For reads; changes go through `service`.
     pub fn store(&self) -> &Arc<dyn Store> {
         self.service.store()
+    }
+
+    /// 503 unless this node knows it has every committed change (`--max-staleness`).
+    pub fn require_current(&self) -> Result<(), crate::error::ApiError> {
+        if self.follower.is_current() {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::Unavailable(
+                "This node cannot confirm it is up to date with the database; try again shortly"
+                    .into(),
+            ))
+        }
     }
 
     pub fn session_idle_ms(&self) -> Millis {

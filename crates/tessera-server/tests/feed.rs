@@ -159,7 +159,11 @@ async fn interleave(workers: Vec<Vec<Op>>) {
         };
         setup.add_user(&Actor::cli(), user).await.unwrap();
     }
-    let follower = Arc::new(Follower::start(store.clone()).await.unwrap());
+    let follower = Arc::new(
+        Follower::start(store.clone(), std::time::Duration::from_secs(5))
+            .await
+            .unwrap(),
+    );
     let node = Service::new(store.clone(), Some(follower.clone()));
     // The CLI: another connection pool on the same file, with no index of its own.
     let cli = Service::new(store::open(&url).await.unwrap(), None);
@@ -221,7 +225,9 @@ async fn a_feed_pruned_past_a_reader_rebuilds_its_index() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = store::open(&url).await.unwrap();
-    let follower = Follower::start(store.clone()).await.unwrap();
+    let follower = Follower::start(store.clone(), std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     let cli = Service::new(store.clone(), None);
     let dora = User {
         username: "dora".into(),

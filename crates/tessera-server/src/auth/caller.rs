@@ -194,6 +194,7 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .unwrap_or(ClientAddr(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            state.require_current()?;
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
             let principal = state.index().authenticate(value, time::now())?;
             return Ok(Caller::Token { principal, client });

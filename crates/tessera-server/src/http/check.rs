@@ -59,6 +59,7 @@ pub async fn check(
     // this runs on every request a proxy forwards.
     request: Request,
 ) -> Result<Response, ApiError> {
+    state.require_current()?;
     // Who asks is decided before what they ask is read: a caller learns nothing about
     // its input (400) before it is allowed.
     let authenticated = match request

@@ -22,8 +22,14 @@ async fn healthz() -> impl IntoResponse {
     )
 }
 
-/// Ready: the database answers.
+/// Ready: the database answers and this node's index is up to date (`--max-staleness`).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if !state.follower.is_current() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not up to date with the database\n",
+        );
+    }
     match state.store().ping().await {
         Ok(()) => (StatusCode::OK, "ready\n"),
         Err(e) => {

@@ -10,7 +10,7 @@ use super::extract::ApiJson;
 use crate::auth::caller::{session_user, ClientAddr};
 use crate::auth::{session, Caller, UserEntry};
 use crate::domain::names::Username;
-use crate::domain::password;
+use crate::domain::{password, time};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -45,10 +45,17 @@ pub async fn sign_in(
     // A name that cannot exist is refused before it becomes a limiter key (bounded memory).
     Username::parse(&body.username)
         .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
+    let too_many = |retry_after_secs| ApiError::TooManyRequests { retry_after_secs };
+    state.login_limiter.check(client).map_err(too_many)?;
     state
-        .login_limiter
-        .check(&body.username, client)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .store()
+        .take_sign_in_attempt(
+            &body.username,
+            time::now(),
+            state.settings.login_attempts_per_user,
+        )
+        .await?
+        .map_err(too_many)?;
     let user = state.store().user(&body.username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = body.password.clone();

@@ -103,7 +103,7 @@ impl Service {
         let username = username.to_owned();
         self.change(move |mut tx| async move {
             let before = tx
-                .user(&username)
+                .lock_user(&username)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no user `{username}`")))?;
             let after = tx.update_user(&username, &patch).await?;

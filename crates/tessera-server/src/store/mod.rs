@@ -5,9 +5,11 @@
 //! feed (`changes`), so a change and its feed entry commit together or not at all. The
 //! authorization index is built from [`Store::snapshot`] and advanced by
 //! [`Store::changes_since`] (see `crate::feed`).
+mod postgres;
 mod records;
 mod sqlite;
 
+pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -33,16 +35,19 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The database schemes Tessera can open, for the message that names them.
-const SUPPORTED: &str = "sqlite://<file> (e.g. sqlite://data/tessera.db)";
+const SUPPORTED: &str =
+    "sqlite://<file> (e.g. sqlite://data/tessera.db) and postgres://<user>:<password>@<host>/<database>";
 
 enum Backend {
     Sqlite,
+    Postgres,
 }
 
 fn backend(url: &str) -> anyhow::Result<Backend> {
     let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
     match scheme {
         "sqlite" => Ok(Backend::Sqlite),
+        "postgres" | "postgresql" => Ok(Backend::Postgres),
         // The scheme only: the rest of a URL may hold a password.
         _ => anyhow::bail!("unsupported database URL scheme `{scheme}:`; supported: {SUPPORTED}"),
     }
@@ -53,8 +58,13 @@ fn backend(url: &str) -> anyhow::Result<Backend> {
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     match backend(url)? {
         Backend::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Backend::Postgres => Ok(Arc::new(PgStore::open(url).await?)),
     }
 }
+
+/// Why a command that copies a database file does not work on PostgreSQL.
+const USE_PG_DUMP: &str = "on PostgreSQL, back up and restore with pg_dump and pg_restore \
+     (a consistent snapshot while Tessera runs; see the README, \"Run several nodes\")";
 
 /// Held while a server runs: on SQLite, a lock file that keeps a second server off the
 /// same file (each would trust its own index).
@@ -67,6 +77,8 @@ pub fn lock_for_serving(url: &str) -> anyhow::Result<ServeLock> {
         Backend::Sqlite => Ok(ServeLock {
             _held: sqlite::files::lock(url)?,
         }),
+        // Any number of nodes share one PostgreSQL database.
+        Backend::Postgres => Ok(ServeLock { _held: None }),
     }
 }
 
@@ -74,6 +86,7 @@ pub fn lock_for_serving(url: &str) -> anyhow::Result<ServeLock> {
 pub async fn backup(url: &str, file: &Path) -> anyhow::Result<()> {
     match backend(url)? {
         Backend::Sqlite => sqlite::files::backup(url, file).await,
+        Backend::Postgres => anyhow::bail!("{USE_PG_DUMP}"),
     }
 }
 
@@ -81,7 +94,52 @@ pub async fn backup(url: &str, file: &Path) -> anyhow::Result<()> {
 pub async fn restore(url: &str, file: &Path) -> anyhow::Result<()> {
     match backend(url)? {
         Backend::Sqlite => sqlite::files::restore(url, file).await,
+        Backend::Postgres => anyhow::bail!("{USE_PG_DUMP}"),
     }
+}
+
+/// Logs the audit rows of a committed transaction (after the commit: never under a lock,
+/// never for a change that rolled back).
+pub(crate) fn log_audited(events: &[AuditEvent]) {
+    for e in events {
+        tracing::info!(actor = %e.actor, event = %e.event, target = e.target, "audit");
+    }
+}
+
+/// The ORDER BY of a listing; `name` is the backend's case-insensitive name expression.
+/// `seq` breaks ties so pages never overlap; nullable columns sort their nulls last.
+pub(crate) fn order_by(sort: &crate::domain::query::Sort, name: &str) -> String {
+    use crate::domain::query::SortKey;
+    let direction = if sort.descending { "DESC" } else { "ASC" };
+    let nullable =
+        |column: &str| format!("({column} IS NULL), {column} {direction}, seq {direction}");
+    match sort.key {
+        SortKey::Name => format!("{name} {direction}, seq {direction}"),
+        SortKey::CreationDate => format!("created_at {direction}, seq {direction}"),
+        SortKey::LastUsedDate => nullable("last_used_at"),
+        SortKey::ExpirationDate => nullable("expires_at"),
+        SortKey::ModifiedDate => nullable("modified_at"),
+    }
+}
+
+/// GCRA over a minute: `(emission interval, burst tolerance)` in ms for `limit` a minute.
+pub(crate) fn sign_in_budget(limit: u32) -> (i64, i64) {
+    let interval = 60_000 / i64::from(limit.max(1));
+    (interval, interval * (i64::from(limit.max(1)) - 1))
+}
+
+/// Seconds until the next attempt is allowed, from the stored `tat`.
+pub(crate) fn retry_after_secs(tat: i64, now: Millis, tolerance: i64) -> u64 {
+    let wait_ms = (tat - now - tolerance).max(1);
+    (wait_ms as u64).div_ceil(1000)
+}
+
+/// Wakes a feed reader when the database has changes (PostgreSQL's LISTEN/NOTIFY).
+#[async_trait]
+pub trait ChangeSignal: Send {
+    /// Returns when there may be something new to read: a notification, or a reconnect
+    /// after which notifications sent meanwhile are lost.
+    async fn changed(&mut self) -> StoreResult<()>;
 }
 
 /// Reads, and the start of every change.
@@ -112,12 +170,26 @@ pub trait Store: Send + Sync + 'static {
     async fn changes_since(&self, after: i64, limit: u32) -> StoreResult<ChangeBatch>;
     /// Removes feed rows older than `before`, always keeping the newest.
     async fn prune_changes(&self, before: Millis) -> StoreResult<u64>;
+    /// A signal of new changes where the backend has one (`None`: poll only).
+    async fn change_signal(&self) -> StoreResult<Option<Box<dyn ChangeSignal>>> {
+        Ok(None)
+    }
 
     // Bookkeeping that decides nothing, so it is not in the feed: a token's last use and a
     // session's last activity (both throttled), and removing sessions already refused.
     async fn record_token_use(&self, id: &str, at: Millis, ip: &str) -> StoreResult<()>;
     async fn touch_session(&self, id_digest: &[u8; 32], at: Millis) -> StoreResult<()>;
     /// Removes sessions idle since `idle_before` or started before `started_before`.
+    /// Takes one sign-in attempt for `username` from a budget every node shares: `limit`
+    /// a minute (GCRA). `Err(seconds)` says when to retry.
+    async fn take_sign_in_attempt(
+        &self,
+        username: &str,
+        now: Millis,
+        limit: u32,
+    ) -> StoreResult<Result<(), u64>>;
+    /// Forgets budgets that are full again.
+    async fn prune_sign_in_limits(&self, now: Millis) -> StoreResult<u64>;
     async fn delete_expired_sessions(
         &self,
         idle_before: Millis,
@@ -129,7 +201,11 @@ pub trait Store: Send + Sync + 'static {
 /// transaction; dropped without `commit`, nothing of it stays.
 #[async_trait]
 pub trait StoreTx: Send {
+    /// A user this change depends on (held against changes until commit on PostgreSQL).
     async fn user(&mut self, username: &str) -> StoreResult<Option<User>>;
+    /// A user this change will modify (locked for update until commit on PostgreSQL).
+    async fn lock_user(&mut self, username: &str) -> StoreResult<Option<User>>;
+    /// A token this change decides on or modifies (locked until commit on PostgreSQL).
     async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>>;
     async fn pat_enabled(&mut self) -> StoreResult<bool>;
 

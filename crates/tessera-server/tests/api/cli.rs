@@ -143,15 +143,16 @@ fn a_database_url_of_another_scheme_gets_one_line_naming_the_supported_ones() {
             .args(args)
             .args([
                 "--database-url",
-                "postgres://tessera:s3cret@db.example/tessera",
+                "mysql://tessera:s3cret@db.example/tessera",
             ])
             .output()
             .unwrap();
         assert!(!out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(
-            text.contains("unsupported database URL scheme `postgres:`")
-                && text.contains("sqlite://"),
+            text.contains("unsupported database URL scheme `mysql:`")
+                && text.contains("sqlite://")
+                && text.contains("postgres://"),
             "{args:?}: {text}"
         );
         assert!(

@@ -98,7 +98,9 @@ async fn sigkill_during_concurrent_generation_loses_no_acknowledged_token() {
             failed.extend(outcome.failed);
         }
 
-        assert_eq!(integrity_check(&app.db_url).await, "ok", "round {round}");
+        if app.on_sqlite() {
+            assert_eq!(integrity_check(&app.db_url).await, "ok", "round {round}");
+        }
         for (name, token) in &acknowledged {
             let status = app.check(token, "metrics.read").await.status();
             assert_eq!(

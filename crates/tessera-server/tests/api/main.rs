@@ -2,6 +2,7 @@
 mod auth_rules;
 mod backup;
 mod cli;
+mod cluster;
 mod durability;
 mod gateway;
 mod gateway_hardening;

@@ -101,25 +101,70 @@ pub fn configure(shipped: &str, tessera: &str, upstream: SocketAddr, port: u16) 
     replace(text, "listen 8000;", &format!("listen 127.0.0.1:{port};"))
 }
 
+fn shipped(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/nginx")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The shipped cluster config with its three nodes replaced by `nodes`, its API address by
+/// `api_port`, and the auth config's one-node upstream replaced by it.
+pub fn configure_cluster(nodes: &[&str], upstream: SocketAddr, port: u16, api_port: u16) -> String {
+    let cluster = shipped("tessera-cluster.conf");
+    let servers: String = nodes
+        .iter()
+        .map(|n| format!("    server {n} max_fails=2 fail_timeout=5s;\n"))
+        .collect();
+    let start = cluster
+        .find("    server 127.0.0.1:8081")
+        .expect("cluster nodes");
+    let end = cluster
+        .find("    keepalive 32;")
+        .expect("cluster keepalive");
+    let cluster = format!("{}{servers}{}", &cluster[..start], &cluster[end..]);
+    assert!(cluster.contains("listen 8080;"));
+    let cluster = cluster.replace("listen 8080;", &format!("listen 127.0.0.1:{api_port};"));
+    // The auth config, configured for one node, then without its own `upstream tessera`.
+    let auth = configure(&shipped("tessera-auth.conf"), nodes[0], upstream, port);
+    let start = auth.find("upstream tessera {").expect("auth upstream");
+    let end = start + auth[start..].find("}\n").expect("end of upstream") + 2;
+    format!("{cluster}\n{}{}", &auth[..start], &auth[end..])
+}
+
 impl Nginx {
     /// Starts nginx with the shipped config; `tessera` is Tessera's `host:port`.
     pub fn start(tessera: &str, upstream: SocketAddr) -> Nginx {
-        let shipped =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nginx/tessera-auth.conf");
-        let shipped =
-            std::fs::read_to_string(&shipped).expect("read deploy/nginx/tessera-auth.conf");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
+        Nginx::start_with(
+            configure(&shipped("tessera-auth.conf"), tessera, upstream, port),
+            port,
+        )
+    }
+
+    /// Starts nginx in front of several nodes (the shipped cluster config); returns it and
+    /// the base URL of the nodes' API behind it.
+    pub fn start_cluster(nodes: &[&str], upstream: SocketAddr) -> (Nginx, String) {
+        let (port, api_port) = (free_port(), free_port());
+        let text = configure_cluster(nodes, upstream, port, api_port);
+        (
+            Nginx::start_with(text, port),
+            format!("http://127.0.0.1:{api_port}"),
+        )
+    }
+
+    fn start_with(config: String, port: u16) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
-        std::fs::write(
-            dir.path().join("tessera-auth.conf"),
-            configure(&shipped, tessera, upstream, port),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("tessera-auth.conf"), config).unwrap();
         // Everything nginx writes stays in the temp dir; one process, so no user switch.
         let main = format!(
             "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\

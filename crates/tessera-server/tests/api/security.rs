@@ -51,7 +51,7 @@ async fn plaintext_tokens_are_absent_from_the_database_and_the_logs() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         logs = app.logs();
     }
-    let db = app.database_bytes();
+    let db = app.database_bytes().await;
     for (id, token) in &tokens {
         let secret = token.rsplit('.').next().unwrap();
         assert!(!contains(&db, secret), "secret in the database");

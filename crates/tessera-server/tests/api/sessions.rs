@@ -183,7 +183,7 @@ async fn a_user_holds_a_bounded_number_of_sessions() {
 
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_username() {
-    let app = TestApp::spawn_with(&[]).await;
+    let app = TestApp::spawn_with(&["--login-attempts-per-user", "5"]).await;
     for _ in 0..5 {
         assert_eq!(
             app.attempt_sign_in("admin", "wrong").await.status(),

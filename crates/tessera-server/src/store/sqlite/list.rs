@@ -2,8 +2,8 @@
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::rows::{token_from_row, TOKEN_COLUMNS};
-use crate::domain::query::{ListQuery, SortKey};
-use crate::store::{StoreResult, TokenPage};
+use crate::domain::query::ListQuery;
+use crate::store::{order_by, StoreResult, TokenPage};
 
 /// Appends the WHERE clause of a listing (without paging) to `qb`.
 fn push_filters<'a>(
@@ -79,22 +79,9 @@ pub async fn list_tokens(
 
     let mut page = QueryBuilder::new(format!("SELECT {TOKEN_COLUMNS} FROM tokens"));
     push_filters(&mut page, owner, query, snapshot);
-    let direction = if query.sort.descending { "DESC" } else { "ASC" };
-    // seq breaks ties so pages never overlap. Name and creation date are never null, so
-    // their order is an index's (tokens_created, tokens_name) and a page reads only its
-    // own rows; nullable columns sort their nulls last either way, which takes a sort.
-    let order = match query.sort.key {
-        SortKey::Name => format!("name COLLATE NOCASE {direction}, seq {direction}"),
-        SortKey::CreationDate => format!("created_at {direction}, seq {direction}"),
-        SortKey::LastUsedDate | SortKey::ExpirationDate | SortKey::ModifiedDate => {
-            let column = match query.sort.key {
-                SortKey::LastUsedDate => "last_used_at",
-                SortKey::ExpirationDate => "expires_at",
-                _ => "modified_at",
-            };
-            format!("({column} IS NULL), {column} {direction}, seq {direction}")
-        }
-    };
+    // Name and creation date are never null, so their order is an index's (tokens_created,
+    // tokens_name) and a page reads only its own rows.
+    let order = order_by(&query.sort, "name COLLATE NOCASE");
     page.push(format!(" ORDER BY {order} LIMIT "));
     page.push_bind(i64::from(query.page_size))
         .push(" OFFSET ")

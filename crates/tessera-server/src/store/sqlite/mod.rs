@@ -39,7 +39,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .with_context(|| format!("opening the database {url}"))?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
@@ -250,6 +250,43 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn take_sign_in_attempt(
+        &self,
+        username: &str,
+        now: Millis,
+        limit: u32,
+    ) -> StoreResult<Result<(), u64>> {
+        let (interval, tolerance) = sign_in_budget(limit);
+        // One statement: the budget is read and spent atomically, whichever node asks.
+        let taken: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sign_in_limits (username, tat) VALUES (?1, ?2 + ?3) \
+             ON CONFLICT(username) DO UPDATE SET tat = MAX(tat, ?2) + ?3 \
+             WHERE MAX(tat, ?2) + ?3 - ?2 <= ?4 + ?3 RETURNING tat",
+        )
+        .bind(username)
+        .bind(now)
+        .bind(interval)
+        .bind(tolerance)
+        .fetch_optional(&self.pool)
+        .await?;
+        if taken.is_some() {
+            return Ok(Ok(()));
+        }
+        let tat: i64 = sqlx::query_scalar("SELECT tat FROM sign_in_limits WHERE username = ?")
+            .bind(username)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Err(retry_after_secs(tat, now, tolerance)))
+    }
+
+    async fn prune_sign_in_limits(&self, now: Millis) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM sign_in_limits WHERE tat < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
     }
 
     async fn delete_expired_sessions(

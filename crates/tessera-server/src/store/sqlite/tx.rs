@@ -48,6 +48,11 @@ impl StoreTx for SqliteTx {
         rows::user(&mut *self.tx, username).await
     }
 
+    /// BEGIN IMMEDIATE already holds the database's one write lock.
+    async fn lock_user(&mut self, username: &str) -> StoreResult<Option<User>> {
+        rows::user(&mut *self.tx, username).await
+    }
+
     async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>> {
         rows::token(&mut *self.tx, id).await
     }
@@ -100,8 +105,8 @@ impl StoreTx for SqliteTx {
 
     async fn insert_token(&mut self, t: &TokenRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
+             last_used_at, last_used_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -113,6 +118,8 @@ impl StoreTx for SqliteTx {
         .bind(t.created_at)
         .bind(t.modified_at)
         .bind(t.expires_at)
+        .bind(t.last_used_at)
+        .bind(&t.last_used_ip)
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -249,9 +256,7 @@ impl StoreTx for SqliteTx {
             audited,
         } = *self;
         tx.commit().await?;
-        for e in &audited {
-            tracing::info!(actor = %e.actor, event = %e.event, target = e.target, "audit");
-        }
+        crate::store::log_audited(&audited);
         Ok(last_change)
     }
 }

@@ -55,19 +55,44 @@ impl TestApp {
         app
     }
 
-    /// A server as on first start (`patEnabled` false), with extra flags.
+    /// A server as on first start (`patEnabled` false), with extra flags, on a fresh
+    /// database of the backend under test (`backend()`).
     pub async fn spawn_with(args: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+        let db_url = match postgres_admin_url() {
+            Some(admin) => fresh_postgres_database(&admin).await,
+            None => format!("sqlite://{}", dir.path().join("tessera.db").display()),
+        };
         TestApp::start(dir, db_url, args)
+    }
+
+    /// A server on the given database (a fresh temp dir for everything else).
+    pub fn on_database(db_url: String, args: &[&str]) -> TestApp {
+        TestApp::start(tempfile::tempdir().expect("temp dir"), db_url, args)
+    }
+
+    /// Another node on this server's database (PostgreSQL: any number of nodes).
+    pub fn join(&self, args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        TestApp::start(dir, self.db_url.clone(), args)
+    }
+
+    /// Whether this run is on SQLite (the default) — for the few tests of the SQLite file.
+    pub fn on_sqlite(&self) -> bool {
+        self.db_url.starts_with("sqlite:")
     }
 
     fn start(dir: TempDir, db_url: String, args: &[&str]) -> TestApp {
         // Test defaults, each unless the test sets that flag itself.
-        let defaults = [("--login-attempts-per-address", "1000")]
-            .into_iter()
-            .filter(|(flag, _)| !args.contains(flag))
-            .flat_map(|(flag, value)| [flag, value]);
+        // The sign-in limits have tests of their own that set them (the per-username
+        // budget is in the database, so it outlives a restart).
+        let defaults = [
+            ("--login-attempts-per-address", "1000"),
+            ("--login-attempts-per-user", "1000"),
+        ]
+        .into_iter()
+        .filter(|(flag, _)| !args.contains(flag))
+        .flat_map(|(flag, value)| [flag, value]);
         let mut child = Command::new(BIN)
             .args(["--listen", "127.0.0.1:0", "--database-url", &db_url])
             .args(defaults)
@@ -269,9 +294,29 @@ impl TestApp {
         panic!("check never answered {status}");
     }
 
-    /// Every byte the database has on disk (main file, WAL).
-    pub fn database_bytes(&self) -> Vec<u8> {
+    /// Everything the database holds: on SQLite every byte on disk (main file, WAL); on
+    /// PostgreSQL every row of every table, as text.
+    pub async fn database_bytes(&self) -> Vec<u8> {
         let mut all = Vec::new();
+        if !self.on_sqlite() {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&self.db_url).await.unwrap();
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            for table in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                all.extend(rows.concat().into_bytes());
+            }
+            return all;
+        }
         for suffix in ["", "-wal", "-shm"] {
             let path = self.dir.path().join(format!("tessera.db{suffix}"));
             if let Ok(bytes) = std::fs::read(path) {
@@ -307,4 +352,45 @@ impl TestApp {
             csrf: body["csrfToken"].as_str().unwrap().to_owned(),
         }
     }
+}
+
+/// `TESSERA_TEST_POSTGRES_URL` when this run is on PostgreSQL (`make test` runs the suite
+/// once on each backend): a URL whose user may create databases.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TESSERA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A new, empty database on the test cluster, for one test's server.
+pub async fn fresh_postgres_database(admin: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("tessera_{}", rand_suffix());
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("connect to TESSERA_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    // Same server and credentials, another database: replace the path of the URL.
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, n)
 }

@@ -1,0 +1,94 @@
+//! Listing tokens: selector filters, sorting and snapshot paging in SQL.
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use super::rows::{token_from_row, TOKEN_COLUMNS};
+use crate::domain::query::ListQuery;
+use crate::store::{order_by, StoreResult, TokenPage};
+
+/// Appends the WHERE clause of a listing (without paging) to `qb`.
+fn push_filters<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    owner: Option<&'a str>,
+    query: &'a ListQuery,
+    snapshot: i64,
+) {
+    qb.push(" WHERE seq <= ").push_bind(snapshot);
+    if let Some(owner) = owner {
+        qb.push(" AND owner = ").push_bind(owner);
+    }
+    let selector = &query.selector;
+    if !selector.owners.is_empty() {
+        qb.push(" AND owner = ANY(")
+            .push_bind(&selector.owners)
+            .push(")");
+    }
+    if let Some(personal) = selector.personal {
+        qb.push(" AND personal = ").push_bind(personal);
+    }
+    if !selector.scopes.is_empty() {
+        qb.push(" AND scopes && ").push_bind(&selector.scopes);
+    }
+    if !selector.names.is_empty() {
+        qb.push(" AND (");
+        for (i, name) in selector.names.iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("strpos(lower(name), lower(")
+                .push_bind(name.as_str())
+                .push(")) > 0");
+        }
+        qb.push(")");
+    }
+    if let Some(from) = query.from {
+        qb.push(" AND last_used_at >= ").push_bind(from);
+    }
+    if let Some(to) = query.to {
+        qb.push(" AND last_used_at <= ").push_bind(to);
+    }
+}
+
+pub async fn list_tokens(
+    pool: &PgPool,
+    owner: Option<&str>,
+    query: &ListQuery,
+    snapshot: Option<i64>,
+    offset: u64,
+) -> StoreResult<TokenPage> {
+    // One repeatable-read transaction, so the count and the page agree.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let snapshot = match snapshot {
+        Some(s) => s,
+        None => {
+            sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM tokens")
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
+    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tokens");
+    push_filters(&mut count, owner, query, snapshot);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+
+    let mut page = QueryBuilder::new(format!("SELECT {TOKEN_COLUMNS} FROM tokens"));
+    push_filters(&mut page, owner, query, snapshot);
+    page.push(format!(
+        " ORDER BY {} LIMIT ",
+        order_by(&query.sort, "lower(name)")
+    ));
+    page.push_bind(i64::from(query.page_size))
+        .push(" OFFSET ")
+        .push_bind(offset as i64);
+    let rows = page.build().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(TokenPage {
+        tokens: rows
+            .iter()
+            .map(token_from_row)
+            .collect::<StoreResult<_>>()?,
+        total: total as u64,
+        snapshot,
+    })
+}

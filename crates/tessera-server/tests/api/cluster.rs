@@ -1,0 +1,336 @@
+//! Issue 12: several nodes on one PostgreSQL database (these tests run in the PostgreSQL
+//! pass of `make test`; on SQLite, where one node owns its file, they return at once).
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{TestApp, ADMIN_PASSWORD};
+
+/// Three nodes on one fresh database, PATs on; `None` on SQLite.
+async fn three_nodes(args: &[&str]) -> Option<[TestApp; 3]> {
+    let a = TestApp::spawn_with(args).await;
+    if a.on_sqlite() {
+        return None;
+    }
+    a.admin().await.set_pat_enabled(true).await;
+    let b = a.join(args);
+    let c = a.join(args);
+    Some([a, b, c])
+}
+
+/// Polls `node`'s check until it answers `status`; panics after a second (the bound of
+/// SPEC §9) with what it answered instead.
+async fn within_a_second(node: &TestApp, token: &str, status: StatusCode) -> Duration {
+    let started = Instant::now();
+    loop {
+        let seen = node.check(token, "metrics.read").await.status();
+        if seen == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{} still answers {seen}, not {status}, after 1 s",
+            node.base
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_on_one_node_is_in_force_on_every_node_within_a_second() {
+    let Some([a, b, c]) = three_nodes(&[]).await else {
+        return;
+    };
+    let alice = a.user("alice", &["metrics.read"]).await;
+    let (id, token) = alice.generate("t", &["metrics.read"]).await;
+    for node in [&b, &c] {
+        within_a_second(node, &token, StatusCode::NO_CONTENT).await;
+    }
+    let path = format!("/api/v2/apiTokens/{id}");
+    let r = alice
+        .send_json(Method::PUT, &path, json!({"enabled": false}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    for node in [&a, &b, &c] {
+        within_a_second(node, &token, StatusCode::UNAUTHORIZED).await;
+    }
+    alice
+        .send_json(Method::PUT, &path, json!({"enabled": true}))
+        .await;
+    for node in [&b, &c] {
+        within_a_second(node, &token, StatusCode::NO_CONTENT).await;
+    }
+    // The PAT switch, turned off through node B.
+    b.admin().await.set_pat_enabled(false).await;
+    for node in [&a, &b, &c] {
+        within_a_second(node, &token, StatusCode::FORBIDDEN).await;
+    }
+    c.admin().await.set_pat_enabled(true).await;
+    // A user disabled with the CLI (which has no node of its own).
+    a.cli(&["disable", "alice"], None);
+    for node in [&a, &b, &c] {
+        within_a_second(node, &token, StatusCode::UNAUTHORIZED).await;
+    }
+    a.cli(&["enable", "alice"], None);
+    within_a_second(&b, &token, StatusCode::NO_CONTENT).await;
+    // Deleted through node C.
+    let admin_c = c.admin().await;
+    let r = admin_c.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    for node in [&a, &b, &c] {
+        within_a_second(node, &token, StatusCode::UNAUTHORIZED).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_made_on_one_node_works_on_the_others_and_ends_everywhere() {
+    let Some([a, b, _c]) = three_nodes(&[]).await else {
+        return;
+    };
+    let raw = a.raw_session("admin", ADMIN_PASSWORD).await;
+    let on = |node: &TestApp| {
+        reqwest::Client::new()
+            .get(node.url("/api/session"))
+            .header("Cookie", raw.cookie.clone())
+            .send()
+    };
+    assert_eq!(on(&b).await.unwrap().status(), StatusCode::OK);
+    let out = reqwest::Client::new()
+        .delete(a.url("/api/session"))
+        .header("Cookie", raw.cookie.clone())
+        .header("X-CSRF-Token", raw.csrf.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(on(&b).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // A password changed on one node ends the sessions every node serves.
+    let again = b.raw_session("admin", ADMIN_PASSWORD).await;
+    a.cli(
+        &["passwd", "admin", "--password-stdin"],
+        Some("another-password-1\n"),
+    );
+    let me = reqwest::Client::new()
+        .get(b.url("/api/session"))
+        .header("Cookie", again.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sign_in_limit_holds_across_nodes_in_total() {
+    let Some([a, b, c]) = three_nodes(&["--login-attempts-per-user", "5"]).await else {
+        return;
+    };
+    let mut refused = 0;
+    for i in 0..9 {
+        let node = [&a, &b, &c][i % 3];
+        let r = node.attempt_sign_in("nobody", "wrong-password").await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert_eq!(
+        refused, 4,
+        "5 attempts per minute per username over all nodes, not per node"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outage_a_node_that_cannot_confirm_it_is_current_refuses_then_recovers() {
+    let Ok(ctl) = std::env::var("TESSERA_TEST_POSTGRES_CTL") else {
+        return;
+    };
+    let args = ["--max-staleness", "1s"];
+    let Some([a, b, _c]) = three_nodes(&args).await else {
+        return;
+    };
+    let alice = a.user("alice", &["metrics.read"]).await;
+    let (_, token) = alice.generate("t", &["metrics.read"]).await;
+    within_a_second(&b, &token, StatusCode::NO_CONTENT).await;
+    let pg = |action: &str| {
+        let mut words = ctl.split_whitespace();
+        let status = std::process::Command::new(words.next().unwrap())
+            .args(words)
+            .arg(action)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{ctl} {action}");
+    };
+    pg("stop");
+    let stopped = Instant::now();
+    // Within the bound plus a poll, checks are refused with 503 and /readyz says not ready.
+    let mut status = StatusCode::NO_CONTENT;
+    while stopped.elapsed() < Duration::from_secs(5) {
+        status = b.check(&token, "metrics.read").await.status();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    pg("start");
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "checks went on while the database was down"
+    );
+    let r = b.check(&token, "metrics.read").await;
+    if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+        assert!(r.headers().contains_key("retry-after"));
+    }
+    // Back by itself, no restart.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = reqwest::get(b.url("/readyz")).await.unwrap().status();
+        if ready == StatusCode::OK
+            && b.check(&token, "metrics.read").await.status() == StatusCode::NO_CONTENT
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node did not recover after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nginx_in_front_of_three_nodes_keeps_serving_when_one_is_killed() {
+    let Some([a, b, c]) = three_nodes(&["--trusted-proxy", "127.0.0.1"]).await else {
+        return;
+    };
+    let upstream = crate::nginx::Upstream::start().await;
+    let nodes: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|n| n.base.trim_start_matches("http://").to_owned())
+        .collect();
+    let node_refs: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    let (nginx, api) = crate::nginx::Nginx::start_cluster(&node_refs, upstream.addr);
+    let alice = a.user("alice", &["metrics.read"]).await;
+    let (_, token) = alice.generate("t", &["metrics.read"]).await;
+    let through = |path: &str| {
+        reqwest::Client::new()
+            .get(nginx.url(path))
+            .header("Authorization", format!("Api-Token {token}"))
+            .send()
+    };
+    within_a_second(&c, &token, StatusCode::NO_CONTENT).await;
+    for _ in 0..6 {
+        assert_eq!(
+            through("/metrics/cpu").await.unwrap().status(),
+            StatusCode::OK,
+            "{}",
+            nginx.error_log()
+        );
+    }
+    // The nodes' API on one address: sessions work whichever node answers.
+    let me = reqwest::get(format!("{api}/healthz")).await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    drop(a); // SIGKILL
+    for _ in 0..12 {
+        assert_eq!(
+            through("/metrics/cpu").await.unwrap().status(),
+            StatusCode::OK,
+            "{}",
+            nginx.error_log()
+        );
+    }
+    let r = reqwest::Client::new()
+        .get(format!("{api}/api/v2/apiTokens"))
+        .header("Authorization", format!("Api-Token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a refusal, from a live node"
+    );
+    drop((b, c));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works() {
+    let Some(admin_url) = crate::helpers::postgres_admin_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("single.db").display());
+    let single = TestApp::on_database(sqlite.clone(), &[]);
+    let admin = single.admin().await;
+    admin.set_pat_enabled(true).await;
+    let alice = single.user("alice", &["metrics.read", "slo.read"]).await;
+    let (used_id, used) = alice.generate("used", &["metrics.read"]).await;
+    let (_, plain) = alice.generate("plain", &["slo.read"]).await;
+    let (off_id, off) = alice.generate("off", &["metrics.read"]).await;
+    let r = alice
+        .send_json(
+            Method::PUT,
+            &format!("/api/v2/apiTokens/{off_id}"),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    single.check(&used, "metrics.read").await;
+    let used_before = alice.token_after_use(&used_id).await;
+    drop((alice, admin, single)); // the node is stopped before the move
+
+    let target = crate::helpers::fresh_postgres_database(&admin_url).await;
+    let run = |to: &str| {
+        std::process::Command::new(crate::helpers::BIN)
+            .args(["migrate-db", "--from", &sqlite, "--to", to])
+            .output()
+            .unwrap()
+    };
+    let out = run(&target);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Copied 2 users, 3 tokens"), "{text}");
+
+    let moved = TestApp::on_database(target.clone(), &[]);
+    assert_eq!(
+        moved.check(&used, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        moved.check(&plain, "slo.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        moved.check(&off, "metrics.read").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Password hashes came along; so did last use.
+    let alice = moved.sign_in("alice", "alice-password-1").await;
+    let after: serde_json::Value = alice
+        .get(&format!("/api/v2/apiTokens/{used_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["lastUsedDate"], used_before["lastUsedDate"]);
+    assert!(moved
+        .audit_events()
+        .await
+        .iter()
+        .any(|e| e.event == "token.generated"));
+
+    // A target that is not empty is refused, and left as it was.
+    let again = run(&target);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && err.contains("not empty"),
+        "{err}"
+    );
+    assert_eq!(
+        moved.check(&used, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
