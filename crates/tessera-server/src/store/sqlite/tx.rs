@@ -16,6 +16,8 @@ pub struct SqliteTx {
     /// Audit rows written, logged once the transaction commits (never under the lock,
     /// never for a change that rolled back).
     pub(super) audited: Vec<AuditEvent>,
+    /// This process's write turn, held until commit or rollback.
+    pub(super) _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl SqliteTx {
@@ -254,6 +256,7 @@ impl StoreTx for SqliteTx {
             tx,
             last_change,
             audited,
+            _turn,
         } = *self;
         tx.commit().await?;
         crate::store::log_audited(&audited);
