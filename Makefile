@@ -23,7 +23,7 @@ test: tools-test lint deny test-native test-postgres test-fuzz test-wasm console
 bench: tools-bench console
 	cargo build --release -p tessera-server
 	scripts/build-console.sh bench/floor target/bench/floor-dist
-	node bench/run.mjs
+	pg_virtualenv -o max_connections=200 node bench/run.mjs
 
 tools-run:
 	scripts/install-tools.sh run

@@ -17,6 +17,7 @@ import {
 import { writeReport } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
 import { cliPropagation } from './lib/propagation.mjs';
+import { postgresRows } from './lib/postgres.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'target/release/tessera-server');
@@ -198,6 +199,15 @@ try {
   details.cliPropagation = propagation.latencies;
   put('cli_refused_p50_ms', propagation.p50, 'ms');
   put('cli_refused_p99_ms', propagation.p99, 'ms');
+
+  // Inside pg_virtualenv (make bench): the several-nodes rows.
+  if (process.env.PGHOST) {
+    log(`PostgreSQL: disable on node A → refused on node B (${2 * CHANGES} changes), check and generate`);
+    await postgresRows({
+      bin: BIN, sqlite: tessera.base, sqliteToken: checkToken, changes: 2 * CHANGES, pairs: PAIRS,
+      seconds: SECONDS, outDir: OUT, put, details,
+    });
+  }
 } finally {
   await nginx?.stop();
   await tessera.stop();

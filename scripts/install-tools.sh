@@ -23,7 +23,7 @@ apt_packages=(brotli)
 # postgresql: the API suite's second pass and the cluster suite (pg_virtualenv).
 case "$purpose" in
   test) apt_packages+=(chromium chromium-driver nginx postgresql) ;;
-  bench) apt_packages+=(chromium chromium-driver nginx wrk) ;;
+  bench) apt_packages+=(chromium chromium-driver nginx wrk postgresql) ;;
 esac
 missing=()
 for p in "${apt_packages[@]}"; do

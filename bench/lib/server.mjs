@@ -18,9 +18,9 @@ async function fetchRetry(url, init) {
   }
 }
 
-export async function startTessera({ bin, assets, extraArgs = [] }) {
+export async function startTessera({ bin, assets, extraArgs = [], databaseUrl }) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const dbUrl = `sqlite://${join(dir, 'tessera.db')}`;
+  const dbUrl = databaseUrl ?? `sqlite://${join(dir, 'tessera.db')}`;
   const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl,
     '--login-attempts-per-user', '100000', '--login-attempts-per-address', '100000', ...extraArgs];
   if (assets) args.push('--assets', assets);
