@@ -10,6 +10,7 @@ mod hangups;
 mod helpers;
 mod hostile_input;
 mod listing;
+mod migrate_db;
 mod nginx;
 mod operations;
 mod races;

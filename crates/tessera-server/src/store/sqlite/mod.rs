@@ -5,8 +5,8 @@ mod rows;
 mod tx;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
