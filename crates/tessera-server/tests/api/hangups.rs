@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::helpers::TestApp;
+use crate::helpers::{RawSession, Session, TestApp};
 
 /// Sends `request` on a fresh connection and closes it `after` later, without reading.
 async fn send_and_hang_up(app: &TestApp, request: String, after: Duration) {
@@ -25,7 +25,7 @@ fn stagger(i: usize) -> Duration {
 
 /// Waits until what the database holds (`stored`, read before and after) is stable and the
 /// checks agree with it; panics with the last disagreement after 3 s. The server polls the
-/// feed only once an hour in these tests, so only the change's own completion can apply it.
+/// feed only once an hour in these tests (see `setup`).
 async fn in_force<S: PartialEq + std::fmt::Debug, C: std::fmt::Debug>(
     mut stored: impl AsyncFnMut() -> S,
     mut checks: impl AsyncFnMut() -> C,
@@ -47,14 +47,21 @@ async fn in_force<S: PartialEq + std::fmt::Debug, C: std::fmt::Debug>(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
+/// A server that reads the feed only once an hour (so only a change's own completion can
+/// apply it), PATs on, an admin session and its raw credentials.
+async fn setup() -> (TestApp, Session, RawSession) {
     let app = TestApp::spawn_with(&["--feed-poll", "1h"]).await;
     let admin = app.admin().await;
     admin.set_pat_enabled(true).await;
     let raw = app
         .raw_session("admin", crate::helpers::ADMIN_PASSWORD)
         .await;
+    (app, admin, raw)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
+    let (app, admin, raw) = setup().await;
     let mut tokens = Vec::new();
     for i in 0..80 {
         tokens.push(admin.generate(&format!("t{i}"), &["metrics.read"]).await);
@@ -99,12 +106,7 @@ async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn turning_pats_off_with_a_hang_up_is_in_force_or_not_made() {
-    let app = TestApp::spawn_with(&["--feed-poll", "1h"]).await;
-    let admin = app.admin().await;
-    admin.set_pat_enabled(true).await;
-    let raw = app
-        .raw_session("admin", crate::helpers::ADMIN_PASSWORD)
-        .await;
+    let (app, admin, raw) = setup().await;
     let (_, token) = admin.generate("probe", &["metrics.read"]).await;
     let store = app.store().await;
     let mut made = 0;
