@@ -62,6 +62,7 @@ pub struct DatabaseArgs {
     #[arg(
         long,
         env = "TESSERA_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://data/tessera.db",
         global = true
     )]

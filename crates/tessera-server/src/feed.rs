@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::auth::AuthIndex;
-use crate::store::{Store, StoreResult};
+use crate::store::{Store, StoreError, StoreResult};
 
 /// Changes read per batch; a longer feed is read in several.
 const BATCH: u32 = 10_000;
+/// The longest one read of the feed may take.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Follower {
     store: Arc<dyn Store>,
@@ -89,7 +91,14 @@ impl Follower {
         // Current as of when this read began, once it reaches the end of the feed.
         let read_started = Instant::now();
         loop {
-            let batch = self.store.changes_since(self.applied(), BATCH).await?;
+            // Bounded: a read stuck on a half-open connection must not hold `reading` (and
+            // so every write's read-your-writes) until TCP gives up.
+            let batch = tokio::time::timeout(
+                READ_TIMEOUT,
+                self.store.changes_since(self.applied(), BATCH),
+            )
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))??;
             if batch.gap {
                 tracing::warn!(
                     applied = self.applied(),

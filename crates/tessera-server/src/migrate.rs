@@ -29,6 +29,8 @@ async fn counts(db: &dyn Store) -> anyhow::Result<Counts> {
 }
 
 pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
+    // A SQLite source must not be served while it is copied (the server holds this lock).
+    let _source_lock = store::lock_for_serving(from).context("locking --from")?;
     let source = store::open(from).await.context("opening --from")?;
     let target = store::open(to).await.context("opening --to")?;
     let before = counts(target.as_ref()).await?;

@@ -249,3 +249,59 @@ async fn a_feed_pruned_past_a_reader_rebuilds_its_index() {
     assert!(follower.index().pat_enabled());
     assert_eq!(follower.index().view(), rebuilt(&store).await.view());
 }
+
+#[tokio::test]
+async fn a_session_is_not_started_for_a_password_changed_while_it_was_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let service = Service::new(store::open(&url).await.unwrap(), None);
+    let user = User {
+        username: "erin".into(),
+        display_name: "Erin".into(),
+        password_hash: "old-hash".into(),
+        admin: false,
+        active: true,
+        permissions: ScopeSet::default(),
+        zones: Vec::new(),
+        all_zones: false,
+    };
+    service.add_user(&Actor::cli(), user.clone()).await.unwrap();
+    let client = std::net::IpAddr::from([127, 0, 0, 1]);
+    // The sign-in verified the old password; the change lands before the session does.
+    let patch = UserPatch {
+        password_hash: Some("new-hash".into()),
+        ..UserPatch::default()
+    };
+    service
+        .update_user(&Actor::cli(), "erin", patch)
+        .await
+        .unwrap();
+    assert!(service.start_session(&user, client, 10).await.is_err());
+    // Likewise for a user disabled meanwhile.
+    let current = service
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "erin")
+        .unwrap();
+    let disable = UserPatch {
+        active: Some(false),
+        ..UserPatch::default()
+    };
+    service
+        .update_user(&Actor::cli(), "erin", disable)
+        .await
+        .unwrap();
+    assert!(service.start_session(&current, client, 10).await.is_err());
+    // The user as it is now may.
+    let enable = UserPatch {
+        active: Some(true),
+        ..UserPatch::default()
+    };
+    let now = service
+        .update_user(&Actor::cli(), "erin", enable)
+        .await
+        .unwrap();
+    assert!(service.start_session(&now, client, 10).await.is_ok());
+}

@@ -44,8 +44,13 @@ impl<C: Clock + Clone> LoginLimiter<C> {
         }
     }
 
-    /// Takes one attempt; `Err(seconds)` says when to retry.
+    /// Takes one attempt; `Err(seconds)` says when to retry. An IPv6 client is keyed by its
+    /// /64, the block one subscriber usually holds, so it cannot spend a budget per address.
     pub fn check(&self, address: IpAddr) -> Result<(), u64> {
+        let address = match address {
+            IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+            v4 => v4,
+        };
         if self.by_address.len() >= self.max_keys {
             self.by_address.retain_recent();
             if self.by_address.len() >= self.max_keys {
@@ -121,6 +126,20 @@ mod tests {
         clock.advance(Duration::from_secs(61));
         limiter.check(address(3)).unwrap();
         limiter.check(address(0)).unwrap();
+    }
+
+    #[test]
+    fn an_ipv6_client_has_one_budget_per_64() {
+        let (limiter, _) = limiter(MAX_KEYS);
+        for i in 0..5u16 {
+            let addr = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, i);
+            limiter.check(IpAddr::V6(addr)).unwrap();
+        }
+        let other = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 9, 9, 9, 9);
+        assert!(limiter.check(IpAddr::V6(other)).is_err(), "same /64");
+        let next = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1);
+        limiter.check(IpAddr::V6(next)).unwrap();
+        assert_eq!(limiter.tracked(), 2);
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl Actor {
             .ok_or(ApiError::Unauthorized)?;
         if let Some(acting) = &self.token {
             let now = time::now();
-            tx.token(&acting.id)
+            tx.peek_token(&acting.id)
                 .await?
                 .filter(|t| t.enabled && t.expires_at.is_none_or(|at| at > now))
                 .ok_or(ApiError::Unauthorized)?;

@@ -15,8 +15,11 @@ pub struct NewSession {
 }
 
 impl Service {
-    /// Starts a session for a user whose password was just verified; the user keeps at most
-    /// `keep_per_user` sessions.
+    /// Starts a session for a user whose password was just verified (against `user` as read
+    /// then); the user keeps at most `keep_per_user` sessions. The user is read again in the
+    /// transaction: a password changed, or the user disabled, while the password was being
+    /// checked refuses the session (401) — else it would outlive the change that ended the
+    /// user's other sessions.
     pub async fn start_session(
         &self,
         user: &User,
@@ -34,9 +37,14 @@ impl Service {
         };
         let actor = Actor::anonymous(&user.username, client);
         let stored = record.clone();
+        let verified_hash = user.password_hash.clone();
         // Its feed entry also makes this node apply everything before it — the user's own
         // latest state (say, just added with the CLI) included — before the session is used.
         self.change(move |mut tx| async move {
+            let now = tx.user(&stored.username).await?;
+            if !now.is_some_and(|u| u.active && u.password_hash == verified_hash) {
+                return Err(ApiError::InvalidCredentials);
+            }
             tx.create_session(&stored, keep_per_user).await?;
             tx.audit(&actor.event("signin.succeeded", None, None))
                 .await?;

@@ -10,7 +10,14 @@ impl Service {
     pub async fn set_pat_enabled(&self, actor: &Actor, enabled: bool) -> Result<(), ApiError> {
         let actor = actor.clone();
         self.change(move |mut tx| async move {
-            let before = tx.pat_enabled().await?;
+            // Rights as the database holds them now: a user demoted a moment ago may not.
+            let actor = actor.confirmed(&mut *tx).await?;
+            if !actor.sees_all_tokens() {
+                return Err(ApiError::Forbidden(
+                    "Only administrators may access token settings".into(),
+                ));
+            }
+            let before = tx.lock_pat_enabled().await?;
             tx.set_pat_enabled(enabled, &actor.username, time::now())
                 .await?;
             if before != enabled {

@@ -8,16 +8,17 @@ use crate::domain::time;
 use crate::error::ApiError;
 use crate::store::{StoreError, StoreTx, TokenPatch, User, UserPatch};
 
-/// Each zone name checked (`*` and `-` are refused: the zones header uses them).
-fn check_zones(zones: &[String]) -> Result<(), ApiError> {
-    for (i, zone) in zones.iter().enumerate() {
-        ZoneName::parse(zone).map_err(|e| {
+/// Each zone name checked and trimmed (`*` and `-` are refused: the zones header uses them).
+fn check_zones(zones: &mut [String]) -> Result<(), ApiError> {
+    for (i, zone) in zones.iter_mut().enumerate() {
+        let name = ZoneName::parse(zone).map_err(|e| {
             ApiError::invalid(
                 ParameterLocation::PayloadBody,
                 &format!("managementZones[{i}]"),
                 e,
             )
         })?;
+        *zone = name.as_str().to_owned();
     }
     Ok(())
 }
@@ -66,10 +67,10 @@ async fn disable_environment_tokens(
 
 impl Service {
     /// Adds a user (the username is validated here); 409 when the name is taken.
-    pub async fn add_user(&self, actor: &Actor, user: User) -> Result<(), ApiError> {
+    pub async fn add_user(&self, actor: &Actor, mut user: User) -> Result<(), ApiError> {
         Username::parse(&user.username)
             .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
-        check_zones(&user.zones)?;
+        check_zones(&mut user.zones)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
             match tx.create_user(&user).await {
@@ -96,9 +97,9 @@ impl Service {
         &self,
         actor: &Actor,
         username: &str,
-        patch: UserPatch,
+        mut patch: UserPatch,
     ) -> Result<User, ApiError> {
-        check_zones(patch.zones.as_deref().unwrap_or_default())?;
+        check_zones(patch.zones.as_deref_mut().unwrap_or_default())?;
         let actor = actor.clone();
         let username = username.to_owned();
         self.change(move |mut tx| async move {

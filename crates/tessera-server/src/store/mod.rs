@@ -207,7 +207,15 @@ pub trait StoreTx: Send {
     async fn lock_user(&mut self, username: &str) -> StoreResult<Option<User>>;
     /// A token this change decides on or modifies (locked until commit on PostgreSQL).
     async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>>;
+    /// The token a request acts with, for whether it is still usable (not locked).
+    async fn peek_token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>> {
+        self.token(id).await
+    }
     async fn pat_enabled(&mut self) -> StoreResult<bool>;
+    /// `patEnabled`, to be changed by this transaction.
+    async fn lock_pat_enabled(&mut self) -> StoreResult<bool> {
+        self.pat_enabled().await
+    }
 
     async fn create_user(&mut self, user: &User) -> StoreResult<()>;
     /// Applies the patch and returns the user as it is afterwards.

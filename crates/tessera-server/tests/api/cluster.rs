@@ -312,3 +312,61 @@ async fn killing_one_node_during_generation_loses_no_acknowledged_token() {
         within_a_second(&c, token, StatusCode::NO_CONTENT).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_of_the_same_rows_on_two_nodes_never_fail() {
+    let Some([a, b, _c]) = three_nodes(&[]).await else {
+        return;
+    };
+    let admin = a.admin().await;
+    // Environment tokens: they keep acting while the PAT switch below is off.
+    let environment = |name: &str| {
+        admin.send_json(
+            Method::POST,
+            "/api/v2/apiTokens",
+            json!({"name": name, "scopes": ["apiTokens.write"], "personalAccessToken": false}),
+        )
+    };
+    let made: serde_json::Value = environment("x").await.json().await.unwrap();
+    let (id_x, x) = (
+        made["id"].as_str().unwrap().to_owned(),
+        made["token"].as_str().unwrap().to_owned(),
+    );
+    let made: serde_json::Value = environment("y").await.json().await.unwrap();
+    let (id_y, y) = (
+        made["id"].as_str().unwrap().to_owned(),
+        made["token"].as_str().unwrap().to_owned(),
+    );
+    // x renames y through node A while y renames x through node B, and two sessions
+    // switch PATs on and off through both nodes: every request succeeds.
+    let rename = |node: &TestApp, token: &str, target: &str| {
+        let (client, path) = (
+            node.token_client(token),
+            format!("/api/v2/apiTokens/{target}"),
+        );
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let r = client
+                    .send(Method::PUT, &path, Some(json!({"name": format!("n{i}")})))
+                    .await;
+                assert_eq!(r.status(), StatusCode::NO_CONTENT);
+            }
+        })
+    };
+    let switch = |session: crate::helpers::Session| {
+        tokio::spawn(async move {
+            for i in 0..10 {
+                session.set_pat_enabled(i % 2 == 0).await;
+            }
+        })
+    };
+    let tasks = [
+        rename(&a, &x, &id_y),
+        rename(&b, &y, &id_x),
+        switch(a.admin().await),
+        switch(b.admin().await),
+    ];
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

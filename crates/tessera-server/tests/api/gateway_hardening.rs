@@ -67,6 +67,10 @@ async fn raw_paths_that_need_normalising_are_refused_before_any_scope_is_mapped(
         "/metrics/x%5c..%5cproblems",
         "/metrics//problems/1",
         "/metrics;x=1/cpu",
+        "/metrics/%252e%252e/problems/1",
+        "/metrics%252fproblems",
+        "/metrics/%u002e%u002e/problems",
+        "/metrics/%c0%ae%c0%ae/problems",
     ] {
         let status = raw_status(&gw, "DELETE", path, &token).await;
         assert_eq!(status, 400, "{path}: {}", gw.nginx.error_log());

@@ -248,17 +248,20 @@ async fn paging_across_a_thousand_tokens_is_stable_under_concurrent_inserts() {
     for t in batch.drain(..) {
         t.await.unwrap();
     }
-    // While paging, another client keeps inserting.
-    let inserter = {
-        let admin = admin.clone();
-        tokio::spawn(async move {
-            for i in 0..100 {
-                admin
-                    .generate(&format!("late-{i}"), &["metrics.read"])
-                    .await;
-            }
+    // While paging, eight clients keep inserting at once (on PostgreSQL, row numbers taken
+    // in one order may commit in another; the snapshot must hold anyway).
+    let inserters: Vec<_> = (0..8)
+        .map(|w| {
+            let admin = admin.clone();
+            tokio::spawn(async move {
+                for i in 0..25 {
+                    admin
+                        .generate(&format!("late-{w}-{i}"), &["metrics.read"])
+                        .await;
+                }
+            })
         })
-    };
+        .collect();
     let mut seen = Vec::new();
     let mut page = list(&admin, "?pageSize=97&fields=name").await;
     let total = page["totalCount"].as_u64().unwrap();
@@ -275,11 +278,13 @@ async fn paging_across_a_thousand_tokens_is_stable_under_concurrent_inserts() {
             None => break,
         }
     }
-    inserter.await.unwrap();
+    for inserter in inserters {
+        inserter.await.unwrap();
+    }
     let unique: HashSet<&String> = seen.iter().collect();
     assert_eq!(seen.len() as u64, total, "no token twice, none skipped");
     assert_eq!(unique.len(), seen.len());
     assert!(seen.iter().filter(|n| n.starts_with("seed-")).count() == 1000);
     let after = list(&admin, "?pageSize=1").await;
-    assert_eq!(after["totalCount"].as_u64().unwrap(), 1100);
+    assert_eq!(after["totalCount"].as_u64().unwrap(), 1200);
 }

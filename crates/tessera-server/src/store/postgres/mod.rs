@@ -17,6 +17,9 @@ use super::*;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The feed reader's own connections (snapshot, feed reads, LISTEN), so that request
+    /// load cannot starve the reads that keep this node current.
+    reader: PgPool,
 }
 
 impl PgStore {
@@ -30,7 +33,13 @@ impl PgStore {
             .await
             .context("connecting to PostgreSQL")?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        let reader = PgPoolOptions::new()
+            .max_connections(3)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        Ok(PgStore { pool, reader })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -107,7 +116,7 @@ impl Store for PgStore {
     }
 
     async fn snapshot(&self) -> StoreResult<Snapshot> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.reader.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await?;
@@ -125,7 +134,7 @@ impl Store for PgStore {
     }
 
     async fn changes_since(&self, after: i64, limit: u32) -> StoreResult<ChangeBatch> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.reader.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await?;
@@ -280,7 +289,7 @@ impl Store for PgStore {
     }
 
     async fn change_signal(&self) -> StoreResult<Option<Box<dyn ChangeSignal>>> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
+        let mut listener = PgListener::connect_with(&self.reader).await?;
         listener.listen(tx::CHANNEL).await?;
         Ok(Some(Box::new(Notifications(listener))))
     }

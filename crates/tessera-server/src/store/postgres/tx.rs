@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
 
-use super::rows::{is_unique_violation, token_from_row, user_from_row, TOKEN_COLUMNS};
+use super::rows::{self, is_unique_violation, token_from_row, user_from_row, TOKEN_COLUMNS};
 use crate::domain::time::{self, Millis};
 use crate::store::{
     AuditEvent, ChangeKind, SessionRecord, StoreError, StoreResult, StoreTx, TokenPatch,
@@ -66,6 +66,21 @@ impl StoreTx for PgTx {
         row.as_ref().map(token_from_row).transpose()
     }
 
+    /// Not locked: whether the token acting is still usable is a snapshot read, so two
+    /// tokens acting on each other cannot deadlock on their own rows.
+    async fn peek_token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>> {
+        rows::token(&mut *self.tx, id).await
+    }
+
+    /// FOR UPDATE: two switches at once must not both hold a share and then upgrade.
+    async fn lock_pat_enabled(&mut self) -> StoreResult<bool> {
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'patEnabled' FOR UPDATE")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(value.as_deref() == Some("true"))
+    }
+
     async fn pat_enabled(&mut self) -> StoreResult<bool> {
         // FOR SHARE: a switch turned off waits for generations that read it on.
         let value: Option<String> =
@@ -118,6 +133,12 @@ impl StoreTx for PgTx {
     }
 
     async fn insert_token(&mut self, t: &TokenRecord) -> StoreResult<()> {
+        // tokens.seq orders pages (`seq <= snapshot`); taken under the feed lock, held to
+        // commit, it is commit order, so a page never gains a token committed after it.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FEED_LOCK)
+            .execute(&mut *self.tx)
+            .await?;
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
              last_used_at, last_used_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
