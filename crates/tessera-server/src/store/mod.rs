@@ -122,6 +122,25 @@ pub(crate) fn order_by(sort: &crate::domain::query::Sort, name: &str) -> String 
     }
 }
 
+/// The distinct rows a batch of feed entries `(seq, kind, key)` names, and the batch's head.
+/// A kind a newer version writes is skipped, not a reason to stop following.
+pub(crate) fn named(
+    entries: &[(i64, String, String)],
+    batch: &mut ChangeBatch,
+) -> std::collections::BTreeSet<(ChangeKind, String)> {
+    let mut names = std::collections::BTreeSet::new();
+    for (seq, kind, key) in entries {
+        batch.head = *seq;
+        match ChangeKind::parse(kind) {
+            Some(kind) => {
+                names.insert((kind, key.clone()));
+            }
+            None => tracing::warn!(kind, "skipping a change of an unknown kind"),
+        }
+    }
+    names
+}
+
 /// GCRA over a minute: `(emission interval, burst tolerance)` in ms for `limit` a minute.
 pub(crate) fn sign_in_budget(limit: u32) -> (i64, i64) {
     let interval = 60_000 / i64::from(limit.max(1));

@@ -124,17 +124,22 @@ async fn the_sign_in_limit_holds_across_nodes_in_total() {
     let Some([a, b, c]) = three_nodes(&["--login-attempts-per-user", "5"]).await else {
         return;
     };
-    let mut refused = 0;
+    let started = Instant::now();
+    let mut allowed = 0;
     for i in 0..9 {
         let node = [&a, &b, &c][i % 3];
         let r = node.attempt_sign_in("nobody", "wrong-password").await;
-        if r.status() == StatusCode::TOO_MANY_REQUESTS {
-            refused += 1;
+        if r.status() != StatusCode::TOO_MANY_REQUESTS {
+            allowed += 1;
         }
     }
-    assert_eq!(
-        refused, 4,
-        "5 attempts per minute per username over all nodes, not per node"
+    // One budget over all nodes: 5 at once, then one per 12 s (per node it would be all 9;
+    // a busy machine may take seconds over these nine password checks).
+    let refill = started.elapsed().as_secs() / 12;
+    assert!(
+        allowed <= 5 + refill,
+        "{allowed} of 9 attempts allowed in {:?}: the limit is per node, not in total",
+        started.elapsed()
     );
 }
 

@@ -4,7 +4,6 @@ mod list;
 mod rows;
 mod tx;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -138,12 +137,13 @@ impl Store for PgStore {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let rows =
-            sqlx::query("SELECT seq, kind, key FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
-                .bind(after)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await?;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT seq, kind, key FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
         let pruned_through: Option<i64> =
             sqlx::query_scalar("SELECT value FROM feed_state WHERE key = 'pruned_through'")
                 .fetch_optional(&mut *tx)
@@ -158,17 +158,7 @@ impl Store for PgStore {
             tx.commit().await?;
             return Ok(batch);
         }
-        let mut names: BTreeSet<(ChangeKind, String)> = BTreeSet::new();
-        for row in &rows {
-            batch.head = row.try_get("seq")?;
-            let kind: String = row.try_get("kind")?;
-            match ChangeKind::parse(&kind) {
-                Some(kind) => {
-                    names.insert((kind, row.try_get("key")?));
-                }
-                None => tracing::warn!(kind, "skipping a change of an unknown kind"),
-            }
-        }
+        let names = named(&rows, &mut batch);
         for (kind, key) in names {
             match kind {
                 ChangeKind::Token => {

@@ -4,7 +4,6 @@ mod list;
 mod rows;
 mod tx;
 
-use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,8 +153,8 @@ impl Store for SqliteStore {
 
     async fn changes_since(&self, after: i64, limit: u32) -> StoreResult<ChangeBatch> {
         let mut tx = self.pool.begin().await?;
-        let rows =
-            sqlx::query("SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
                 .bind(after)
                 .bind(i64::from(limit))
                 .fetch_all(&mut *tx)
@@ -172,7 +171,7 @@ impl Store for SqliteStore {
         // The first change kept must follow the reader's position; if it does not, the ones
         // between were pruned (numbers are never reused, but AUTOINCREMENT may skip one
         // after a rollback, so a gap is confirmed by pruned rows, not assumed).
-        let first_seq: i64 = first.try_get("seq")?;
+        let first_seq = first.0;
         if first_seq > after + 1 {
             let pruned_after: Option<i64> =
                 sqlx::query_scalar("SELECT value FROM feed_state WHERE key = 'pruned_through'")
@@ -184,18 +183,7 @@ impl Store for SqliteStore {
                 return Ok(batch);
             }
         }
-        let mut names: BTreeSet<(ChangeKind, String)> = BTreeSet::new();
-        for row in &rows {
-            batch.head = row.try_get("seq")?;
-            let kind: String = row.try_get("kind")?;
-            // A kind a newer version writes is skipped, not a reason to stop following.
-            match ChangeKind::parse(&kind) {
-                Some(kind) => {
-                    names.insert((kind, row.try_get("key")?));
-                }
-                None => tracing::warn!(kind, "skipping a change of an unknown kind"),
-            }
-        }
+        let names = named(&rows, &mut batch);
         for (kind, key) in names {
             match kind {
                 ChangeKind::Token => {
