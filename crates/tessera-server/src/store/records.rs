@@ -67,7 +67,8 @@ pub struct SessionRecord {
     pub last_seen_at: Millis,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An audit row; both stores read it by column name (`FromRow`), as it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEvent {
     pub at: Millis,
     pub actor: String,

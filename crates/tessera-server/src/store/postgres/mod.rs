@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use sqlx::postgres::{PgListener, PgPoolOptions};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::*;
 
@@ -96,22 +96,12 @@ impl Store for PgStore {
     }
 
     async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    at: row.try_get("at")?,
-                    actor: row.try_get("actor")?,
-                    client_addr: row.try_get("client_addr")?,
-                    event: row.try_get("event")?,
-                    target: row.try_get("target")?,
-                    detail: row.try_get("detail")?,
-                })
-            })
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn snapshot(&self) -> StoreResult<Snapshot> {
