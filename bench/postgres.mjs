@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Only the PostgreSQL rows of make bench, beside one SQLite node, on existing builds:
 //   pg_virtualenv node bench/postgres.mjs
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,7 +9,8 @@ import { postgresRows } from './lib/postgres.mjs';
 import { PASSWORD, setPatEnabled, signIn, startTessera } from './lib/server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(root, 'target/release/tessera-server');
+const BIN = process.env.BENCH_BIN ?? join(root, 'target/release/tessera-server');
+mkdirSync(join(root, 'target/bench'), { recursive: true });
 const measured = {};
 const details = {};
 const sqlite = await startTessera({ bin: BIN });

@@ -9,6 +9,7 @@
 //!
 //! Errors are the API's (`ApiError`): they carry the field-level violations the envelope
 //! shows; the CLI prints their messages.
+mod generate_batch;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
@@ -16,7 +17,9 @@ pub mod users;
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::mpsc;
 
 use crate::auth::UserEntry;
 use crate::domain::scope_set::ScopeSet;
@@ -30,6 +33,8 @@ use crate::store::{AuditEvent, Store, StoreTx};
 pub struct Service {
     store: Arc<dyn Store>,
     follower: Option<Arc<Follower>>,
+    /// Token generation's group commit, started on first use (it needs a runtime).
+    generator: Arc<OnceLock<mpsc::Sender<generate_batch::Job>>>,
 }
 
 /// The token a request authenticated with.
@@ -170,7 +175,16 @@ impl Actor {
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, follower: Option<Arc<Follower>>) -> Service {
-        Service { store, follower }
+        Service {
+            store,
+            follower,
+            generator: Arc::default(),
+        }
+    }
+
+    fn generator(&self) -> &mpsc::Sender<generate_batch::Job> {
+        self.generator
+            .get_or_init(|| generate_batch::start(self.store.clone(), self.follower.clone()))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -110,32 +110,21 @@ pub struct Generated {
 }
 
 impl Service {
-    /// Generates a token owned by the actor.
+    /// Generates a token owned by the actor (committed with others that arrive together).
     pub async fn create_token(
         &self,
         actor: &Actor,
         body: CreateTokenRequest,
     ) -> Result<Generated, ApiError> {
-        let personal = body.personal_access_token.unwrap_or(true);
-        let actor = actor.clone();
-        self.change(move |mut tx| async move {
-            let actor = actor.confirmed(&mut *tx).await?;
-            if !personal && !actor.may_empower_environment_tokens() {
-                return Err(ApiError::Forbidden(ENVIRONMENT_TOKENS_ADMIN_ONLY.into()));
-            }
-            // Decided in the transaction, so a switch turned off meanwhile is respected.
-            if personal && !tx.pat_enabled().await? {
-                return Err(pat_disabled());
-            }
-            let generated = new_token(&actor, body, personal)?;
-            let record = &generated.record;
-            tx.insert_token(record).await?;
-            let detail = format!("scopes={}", record.scopes.to_strings().join(","));
-            tx.audit(&actor.event("token.generated", Some(&record.id), Some(detail)))
-                .await?;
-            Ok((generated, tx.commit().await?))
-        })
-        .await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = super::generate_batch::Job {
+            actor: actor.clone(),
+            body,
+            reply,
+        };
+        let gone = || ApiError::Internal(anyhow::anyhow!("the token generator stopped"));
+        self.generator().send(job).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     /// One token's metadata, if the actor may see it.
@@ -280,6 +269,30 @@ impl Service {
 }
 
 /// Validates a generation request and makes the token, owned by the actor.
+/// Checks and inserts one token owned by `actor` in `tx`, with its audit row.
+pub(super) async fn generate_in(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    body: CreateTokenRequest,
+) -> Result<Generated, ApiError> {
+    let personal = body.personal_access_token.unwrap_or(true);
+    let actor = actor.confirmed(tx).await?;
+    if !personal && !actor.may_empower_environment_tokens() {
+        return Err(ApiError::Forbidden(ENVIRONMENT_TOKENS_ADMIN_ONLY.into()));
+    }
+    // Decided in the transaction, so a switch turned off meanwhile is respected.
+    if personal && !tx.pat_enabled().await? {
+        return Err(pat_disabled());
+    }
+    let generated = new_token(&actor, body, personal)?;
+    let record = &generated.record;
+    tx.insert_token(record).await?;
+    let detail = format!("scopes={}", record.scopes.to_strings().join(","));
+    tx.audit(&actor.event("token.generated", Some(&record.id), Some(detail)))
+        .await?;
+    Ok(generated)
+}
+
 fn new_token(
     actor: &Actor,
     body: CreateTokenRequest,

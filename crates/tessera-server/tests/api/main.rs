@@ -6,6 +6,7 @@ mod cluster;
 mod durability;
 mod gateway;
 mod gateway_hardening;
+mod group_commit;
 mod hangups;
 mod helpers;
 mod hostile_input;
