@@ -207,13 +207,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let shutdown = shutdown_signal();
     println!("Tessera listening on http://{addr}");
     let app = http::app(state, args.assets.clone());
     let timeouts = crate::listen::Timeouts {
         header: args.header_timeout,
         shutdown_grace: args.shutdown_grace,
     };
-    crate::listen::serve(listener, app, timeouts, shutdown_signal()).await;
+    crate::listen::serve(listener, app, timeouts, shutdown).await;
     tracing::info!("shut down");
     Ok(())
 }
@@ -260,24 +261,31 @@ fn spawn_maintenance(state: AppState) {
     });
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called,
+/// not when the future is first polled: a SIGTERM right after the "listening" line must
+/// not meet the default action, which ends the process without a graceful shutdown.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            },
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "no signal handler: stop with SIGKILL");
+                std::future::pending::<()>().await;
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");
 }

@@ -3,7 +3,7 @@
 //! value is a 400 naming the parameter) is in `tests/api/hostile_input.rs`.
 use proptest::prelude::*;
 use tessera_api::SCOPES;
-use tessera_server::domain::query::{Field, Fields, ListQuery, PageKey, Selector, Sort};
+use tessera_server::domain::query::{Field, Fields, ListQuery, PageKey, Position, Selector, Sort};
 use tessera_server::domain::time;
 use tessera_server::domain::token::{checksum, redact, Token};
 
@@ -154,14 +154,14 @@ proptest! {
         snapshot in prop_oneof![0i64.., any::<i64>()],
         offset in prop_oneof![0..=PageKey::MAX_OFFSET, any::<u64>()],
         from in proptest::option::of(any::<i64>()), to in proptest::option::of(any::<i64>()),
+        total in any::<u64>(),
     ) {
         let key = PageKey {
             query: ListQuery { selector, fields, sort: Sort::parse(&sort).unwrap(), from, to, page_size },
-            snapshot,
-            offset,
+            at: Position { snapshot, offset, total },
         };
         // Keys this server writes round-trip; forged ranges are refused (issue 13).
-        let in_range = key.snapshot >= 0 && key.offset <= PageKey::MAX_OFFSET;
+        let in_range = key.at.snapshot >= 0 && key.at.offset <= PageKey::MAX_OFFSET;
         prop_assert_eq!(PageKey::decode(&key.encode()), in_range.then_some(key));
     }
 }

@@ -3,7 +3,7 @@
 //! The index is a projection of the database's change feed: `crate::feed::Follower` builds
 //! it from a snapshot and applies each change in feed order. Nothing else writes to it, so
 //! no request path can leave it behind the database.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
@@ -79,6 +79,33 @@ struct State {
     tokens: HashMap<String, Arc<TokenEntry>>,
     users: HashMap<String, Arc<UserEntry>>,
     pat_enabled: bool,
+    /// Tokens per owner, `[environment, personal]`: the first page of a listing reads its
+    /// total here instead of counting up to a million rows.
+    counts: HashMap<Arc<str>, [u64; 2]>,
+}
+
+impl State {
+    fn insert_token(&mut self, id: String, entry: Arc<TokenEntry>) {
+        self.count(&entry, true);
+        if let Some(old) = self.tokens.insert(id, entry) {
+            self.count(&old, false);
+        }
+    }
+
+    fn remove_token(&mut self, id: &str) {
+        if let Some(old) = self.tokens.remove(id) {
+            self.count(&old, false);
+        }
+    }
+
+    fn count(&mut self, entry: &TokenEntry, add: bool) {
+        let slot = self.counts.entry(entry.owner.clone()).or_default();
+        let n = &mut slot[usize::from(entry.personal)];
+        *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        if *slot == [0, 0] {
+            self.counts.remove(&entry.owner);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -92,6 +119,7 @@ pub struct IndexView {
     pub tokens: BTreeMap<String, String>,
     pub users: BTreeMap<String, UserEntry>,
     pub pat_enabled: bool,
+    pub counts: BTreeMap<String, [u64; 2]>,
 }
 
 impl AuthIndex {
@@ -123,10 +151,11 @@ impl AuthIndex {
     pub(crate) fn replace_all(&self, tokens: &[TokenRecord], users: &[User], pat_enabled: bool) {
         let mut state = self.write();
         let old = std::mem::take(&mut state.tokens);
-        state.tokens = tokens
-            .iter()
-            .map(|t| (t.id.clone(), Arc::new(entry(t, old.get(&t.id)))))
-            .collect();
+        state.counts.clear();
+        for t in tokens {
+            let entry = Arc::new(entry(t, old.get(&t.id)));
+            state.insert_token(t.id.clone(), entry);
+        }
         state.users = users
             .iter()
             .map(|u| (u.username.clone(), Arc::new(UserEntry::from_user(u))))
@@ -154,11 +183,9 @@ impl AuthIndex {
             match token {
                 Some(record) => {
                     let entry = entry(record, state.tokens.get(id));
-                    state.tokens.insert(id.clone(), Arc::new(entry));
+                    state.insert_token(id.clone(), Arc::new(entry));
                 }
-                None => {
-                    state.tokens.remove(id);
-                }
+                None => state.remove_token(id),
             }
         }
         if let Some(enabled) = batch.pat_enabled {
@@ -180,6 +207,28 @@ impl AuthIndex {
                 .map(|(name, u)| (name.clone(), (**u).clone()))
                 .collect(),
             pat_enabled: state.pat_enabled,
+            counts: state
+                .counts
+                .iter()
+                .map(|(owner, c)| (owner.to_string(), *c))
+                .collect(),
+        }
+    }
+
+    /// How many tokens the owners (all when `None`) hold, of one type or both.
+    pub fn count_tokens(&self, owners: Option<&BTreeSet<&str>>, personal: Option<bool>) -> u64 {
+        let pick = |c: &[u64; 2]| match personal {
+            None => c[0] + c[1],
+            Some(p) => c[usize::from(p)],
+        };
+        let state = self.read();
+        match owners {
+            None => state.counts.values().map(pick).sum(),
+            Some(owners) => owners
+                .iter()
+                .filter_map(|o| state.counts.get(*o))
+                .map(pick)
+                .sum(),
         }
     }
 

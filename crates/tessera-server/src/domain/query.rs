@@ -187,13 +187,23 @@ impl ListQuery {
     pub const MAX_PAGE_SIZE: u32 = 10_000;
 }
 
-/// The position in a listing. `snapshot` is the highest row sequence number at the time
-/// of the first page: later pages ignore newer tokens, so paging is stable under inserts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageKey {
-    pub query: ListQuery,
+/// Where a later page starts. `snapshot` is the highest row sequence number at the time of
+/// the first page: later pages ignore newer tokens, so paging is stable under inserts.
+/// `total` is the first page's count, carried so that no later page counts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
     pub snapshot: i64,
     pub offset: u64,
+    pub total: u64,
+}
+
+/// A later page: the query and the position. Unknown fields make a key invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageKey {
+    pub query: ListQuery,
+    pub at: Position,
 }
 
 impl PageKey {
@@ -207,7 +217,7 @@ impl PageKey {
         let bytes = URL_SAFE_NO_PAD.decode(value.trim()).ok()?;
         let key: PageKey = serde_json::from_slice(&bytes).ok()?;
         let size_ok = (1..=ListQuery::MAX_PAGE_SIZE).contains(&key.query.page_size);
-        let in_range = key.snapshot >= 0 && key.offset <= Self::MAX_OFFSET;
+        let in_range = key.at.snapshot >= 0 && key.at.offset <= Self::MAX_OFFSET;
         (size_ok && in_range).then_some(key)
     }
 
@@ -261,15 +271,21 @@ mod tests {
                 page_size: 5,
                 ..ListQuery::default()
             },
-            snapshot: 42,
-            offset: 10,
+            at: Position {
+                snapshot: 42,
+                offset: 10,
+                total: 400,
+            },
         };
         assert_eq!(PageKey::decode(&key.encode()), Some(key.clone()));
         assert_eq!(PageKey::decode("not a key"), None);
         for (snapshot, offset) in [(-1, 0), (0, PageKey::MAX_OFFSET + 1), (0, u64::MAX)] {
             let forged = PageKey {
-                snapshot,
-                offset,
+                at: Position {
+                    snapshot,
+                    offset,
+                    ..key.at
+                },
                 ..key.clone()
             };
             assert_eq!(

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use super::authorized::{Authorized, TokensRead, TokensWrite};
 use super::extract::{ApiJson, ApiQuery};
-use crate::domain::query::{Field, Fields, ListQuery, PageKey, Selector, Sort};
+use crate::domain::query::{Field, Fields, ListQuery, PageKey, Position, Selector, Sort};
 use crate::domain::time::{self, Millis};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -74,7 +74,7 @@ fn query_error(name: &str, message: impl Into<String>) -> ApiError {
 }
 
 impl ListParams {
-    fn into_query(self, now: Millis) -> Result<(ListQuery, Option<i64>, u64), ApiError> {
+    fn into_query(self, now: Millis) -> Result<(ListQuery, Option<Position>), ApiError> {
         if let Some(key) = &self.next_page_key {
             let others = [
                 &self.api_token_selector,
@@ -92,7 +92,7 @@ impl ListParams {
             }
             let key = PageKey::decode(key)
                 .ok_or_else(|| query_error("nextPageKey", "The page key is invalid"))?;
-            return Ok((key.query, Some(key.snapshot), key.offset));
+            return Ok((key.query, Some(key.at)));
         }
         let query = ListQuery {
             selector: match &self.api_token_selector {
@@ -132,7 +132,7 @@ impl ListParams {
                 None => ListQuery::DEFAULT_PAGE_SIZE,
             },
         };
-        Ok((query, None, 0))
+        Ok((query, None))
     }
 }
 
@@ -146,17 +146,15 @@ pub async fn list(
     Authorized(caller, _): Authorized<TokensRead>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ApiTokenList>, ApiError> {
-    let (query, snapshot, offset) = params.into_query(time::now())?;
+    let (query, at) = params.into_query(time::now())?;
     let page = state
         .service
-        .list_tokens(&caller.actor(), &query, snapshot, offset)
+        .list_tokens(&caller.actor(), &query, at)
         .await?;
-    let next_offset = offset + page.tokens.len() as u64;
-    let next_page_key = (next_offset < page.total && !page.tokens.is_empty()).then(|| {
+    let next_page_key = page.next.map(|at| {
         PageKey {
             query: query.clone(),
-            snapshot: page.snapshot,
-            offset: next_offset,
+            at,
         }
         .encode()
     });

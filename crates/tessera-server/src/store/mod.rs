@@ -171,13 +171,15 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, username: &str) -> StoreResult<Option<User>>;
     async fn users(&self) -> StoreResult<Vec<User>>;
     async fn token(&self, id: &str) -> StoreResult<Option<TokenRecord>>;
-    /// `owner` restricts to one owner whatever the selector says (non-admin callers).
+    /// `owner` restricts to one owner whatever the selector says (non-admin callers). The
+    /// count costs a scan of every matching row, so it is taken only when `count` is set.
     async fn list_tokens(
         &self,
         owner: Option<&str>,
         query: &ListQuery,
         snapshot: Option<i64>,
         offset: u64,
+        count: bool,
     ) -> StoreResult<TokenPage>;
     async fn session(&self, id_digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
     async fn pat_enabled(&self) -> StoreResult<bool>;

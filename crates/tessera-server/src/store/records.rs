@@ -53,7 +53,10 @@ pub struct TokenPatch {
 /// One page of a listing.
 pub struct TokenPage {
     pub tokens: Vec<TokenRecord>,
-    pub total: u64,
+    /// Whether rows follow this page (one more than a page is read to tell).
+    pub more: bool,
+    /// The number of matching rows, when asked for.
+    pub total: Option<u64>,
     /// The snapshot the page was read at (see `PageKey`).
     pub snapshot: i64,
 }

@@ -288,3 +288,69 @@ async fn paging_across_a_thousand_tokens_is_stable_under_concurrent_inserts() {
     let after = list(&admin, "?pageSize=1").await;
     assert_eq!(after["totalCount"].as_u64().unwrap(), 1200);
 }
+
+/// A first page's total comes from the index when the selector names only owners and type,
+/// else from the database; both must equal the rows the pages hold.
+#[tokio::test]
+async fn first_page_totals_equal_the_rows_the_pages_hold() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let alice = app.user("alice", &["metrics.read"]).await;
+    app.add_user("bob", &["metrics.read"], &[]);
+    let mut doomed = Vec::new();
+    for i in 0..3 {
+        doomed.push(admin.generate(&format!("a{i}"), &["metrics.read"]).await.0);
+        alice.generate(&format!("b{i}"), &["metrics.read"]).await;
+    }
+    for i in 0..2 {
+        let body = json!({"name": format!("e{i}"), "scopes": ["metrics.read"], "personalAccessToken": false});
+        let r = admin
+            .send_json(Method::POST, "/api/v2/apiTokens", body)
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let r = admin
+        .request(Method::DELETE, &format!("/api/v2/apiTokens/{}", doomed[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let selectors = [
+        "",
+        r#"owner("alice")"#,
+        r#"owner("alice","admin","alice")"#,
+        r#"owner("bob")"#,
+        r#"owner("nobody")"#,
+        r#"personalAccessToken(false)"#,
+        r#"owner("admin"),personalAccessToken(true)"#,
+    ];
+    let mut totals = Vec::new();
+    for session in [&admin, &alice] {
+        for selector in selectors {
+            let by_rows = if selector.is_empty() {
+                r#"name("")"#.to_owned()
+            } else {
+                format!(r#"{selector},name("")"#)
+            };
+            let q = |s: &str| format!("?pageSize=1&fields=name&apiTokenSelector={}", urlencode(s));
+            let mut page = list(session, &q(selector)).await;
+            let total = page["totalCount"].as_u64().unwrap();
+            let counted = list(session, &q(&by_rows)).await["totalCount"]
+                .as_u64()
+                .unwrap();
+            let mut rows = 0;
+            loop {
+                rows += page["apiTokens"].as_array().unwrap().len() as u64;
+                match page["nextPageKey"].as_str() {
+                    Some(key) => page = list(session, &format!("?nextPageKey={key}")).await,
+                    None => break,
+                }
+            }
+            assert_eq!((total, counted), (rows, rows), "{selector}");
+            totals.push(total);
+        }
+    }
+    // admin: 2 + 3 personal + 2 environment; alice sees only her own three.
+    assert_eq!(totals, [7, 3, 7, 0, 0, 2, 2, 3, 3, 3, 0, 0, 0, 0]);
+}

@@ -286,7 +286,7 @@ async fn a_forged_page_key_with_a_huge_offset_is_a_400() {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut decoded: Value = serde_json::from_slice(&engine.decode(key).unwrap()).unwrap();
     for offset in [json!(u64::MAX), json!(i64::MAX), json!(1u64 << 63)] {
-        decoded["offset"] = offset;
+        decoded["at"]["offset"] = offset;
         let forged = engine.encode(serde_json::to_vec(&decoded).unwrap());
         let r = admin
             .get(&format!("/api/v2/apiTokens?nextPageKey={forged}"))

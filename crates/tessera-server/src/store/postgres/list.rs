@@ -54,6 +54,7 @@ pub async fn list_tokens(
     query: &ListQuery,
     snapshot: Option<i64>,
     offset: u64,
+    count: bool,
 ) -> StoreResult<TokenPage> {
     // One repeatable-read transaction, so the count and the page agree.
     let mut tx = pool.begin().await?;
@@ -68,9 +69,14 @@ pub async fn list_tokens(
                 .await?
         }
     };
-    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tokens");
-    push_filters(&mut count, owner, query, snapshot);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+    let total = if count {
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tokens");
+        push_filters(&mut count, owner, query, snapshot);
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+        Some(total as u64)
+    } else {
+        None
+    };
 
     let mut page = QueryBuilder::new(format!("SELECT {TOKEN_COLUMNS} FROM tokens"));
     push_filters(&mut page, owner, query, snapshot);
@@ -78,17 +84,20 @@ pub async fn list_tokens(
         " ORDER BY {} LIMIT ",
         order_by(&query.sort, "lower(name)")
     ));
-    page.push_bind(i64::from(query.page_size))
+    page.push_bind(i64::from(query.page_size) + 1)
         .push(" OFFSET ")
         .push_bind(offset as i64);
     let rows = page.build().fetch_all(&mut *tx).await?;
     tx.commit().await?;
+    let more = rows.len() > query.page_size as usize;
     Ok(TokenPage {
         tokens: rows
             .iter()
+            .take(query.page_size as usize)
             .map(token_from_row)
             .collect::<StoreResult<_>>()?,
-        total: total as u64,
+        more,
+        total,
         snapshot,
     })
 }

@@ -79,8 +79,9 @@ impl Store for PgStore {
         query: &ListQuery,
         snapshot: Option<i64>,
         offset: u64,
+        count: bool,
     ) -> StoreResult<TokenPage> {
-        list::list_tokens(&self.pool, owner, query, snapshot, offset).await
+        list::list_tokens(&self.pool, owner, query, snapshot, offset, count).await
     }
 
     async fn session(&self, id_digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
