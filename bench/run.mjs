@@ -18,6 +18,8 @@ import { writeReport } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
 import { cliPropagation } from './lib/propagation.mjs';
 import { postgresRows } from './lib/postgres.mjs';
+import { costCurve } from './lib/scale.mjs';
+import { clusterRows } from './lib/cluster.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'target/release/tessera-server');
@@ -207,12 +209,17 @@ try {
       bin: BIN, sqlite: tessera.base, sqliteToken: checkToken, changes: 2 * CHANGES, pairs: PAIRS,
       seconds: SECONDS, outDir: OUT, put, details,
     });
+    log('PostgreSQL: three nodes behind nginx beside one');
+    await clusterRows({ root, bin: BIN, seconds: SECONDS, pairs: Math.min(PAIRS, 3), put, details, log });
   }
 } finally {
   await nginx?.stop();
   await tessera.stop();
   await floor.stop();
 }
+
+// Last, on its own databases (SQLite, and PostgreSQL inside pg_virtualenv): the cost curve.
+await costCurve({ bin: BIN, seconds: Math.min(SECONDS, 5), outDir: OUT, put, details, log });
 
 if (!process.env.BENCH_SKIP_CRITERION) {
   log('criterion micro-benchmarks (cargo bench)');

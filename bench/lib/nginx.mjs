@@ -24,11 +24,12 @@ async function listening(port) {
   throw new Error(`nginx did not listen on ${port}`);
 }
 
+/** `tessera` is one `host:port`, or several (an upstream of nodes, as tessera-cluster.conf). */
 export async function startNginx({ root, tessera }) {
   const [ceiling, upstream, protectedPort, plain] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-nginx-'));
   const shipped = readFileSync(join(root, 'deploy/nginx/tessera-auth.conf'), 'utf8')
-    .replace('server 127.0.0.1:8080;', `server ${tessera};`)
+    .replace('server 127.0.0.1:8080;', [tessera].flat().map((h) => `server ${h} max_fails=2 fail_timeout=5s;`).join('\n    '))
     .replace('server 127.0.0.1:9000;', `server 127.0.0.1:${upstream};`)
     .replace('listen 8000;', `listen 127.0.0.1:${protectedPort};`);
   writeFileSync(join(dir, 'tessera-auth.conf'), shipped);

@@ -59,7 +59,7 @@ fn tokens(c: &mut Criterion) {
         .map(|i| record(&Token::generate(), &users[i % 50].username))
         .collect();
     records.push(record(&token, "user7"));
-    let index = AuthIndex::new(&records, &users, true);
+    let index = AuthIndex::new(records.clone(), &users, true);
     let header = format!("Api-Token {text}");
     c.bench_function("auth/decision_allowed", |b| {
         b.iter(|| {

@@ -35,7 +35,7 @@ impl Follower {
     pub async fn start(store: Arc<dyn Store>, max_staleness: Duration) -> StoreResult<Follower> {
         let snapshot = store.snapshot().await?;
         Ok(Follower {
-            index: AuthIndex::new(&snapshot.tokens, &snapshot.users, snapshot.pat_enabled),
+            index: AuthIndex::new(snapshot.tokens, &snapshot.users, snapshot.pat_enabled),
             applied: AtomicI64::new(snapshot.head),
             store,
             reading: tokio::sync::Mutex::new(()),
@@ -106,7 +106,7 @@ impl Follower {
                 );
                 let snapshot = self.store.snapshot().await?;
                 self.index
-                    .replace_all(&snapshot.tokens, &snapshot.users, snapshot.pat_enabled);
+                    .replace_all(snapshot.tokens, &snapshot.users, snapshot.pat_enabled);
                 self.applied.store(snapshot.head, Ordering::SeqCst);
                 continue;
             }

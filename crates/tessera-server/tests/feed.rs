@@ -138,7 +138,7 @@ async fn run(service: &Service, op: &Op, tokens: &Mutex<Vec<String>>) -> Option<
 
 async fn rebuilt(store: &Arc<dyn Store>) -> AuthIndex {
     let s = store.snapshot().await.unwrap();
-    AuthIndex::new(&s.tokens, &s.users, s.pat_enabled)
+    AuthIndex::new(s.tokens, &s.users, s.pat_enabled)
 }
 
 async fn interleave(workers: Vec<Vec<Op>>) {

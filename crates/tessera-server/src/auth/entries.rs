@@ -32,10 +32,11 @@ impl TokenEntry {
         )
     }
 
-    pub(super) fn from_record(r: &TokenRecord) -> TokenEntry {
+    /// `owner` is `r.owner`, shared with the owner's other tokens.
+    pub(super) fn from_record(r: &TokenRecord, owner: Arc<str>) -> TokenEntry {
         TokenEntry {
             digest: r.digest,
-            owner: Arc::from(r.owner.as_str()),
+            owner,
             scopes: r.scopes,
             personal: r.personal,
             enabled: r.enabled,

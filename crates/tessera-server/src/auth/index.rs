@@ -3,13 +3,14 @@
 //! The index is a projection of the database's change feed: `crate::feed::Follower` builds
 //! it from a snapshot and applies each change in feed order. Nothing else writes to it, so
 //! no request path can leave it behind the database.
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use tessera_api::Scope;
 
 pub use super::entries::{TokenEntry, UserEntry, LAST_USED_WRITE_INTERVAL_MS};
+use super::state::State;
 use crate::domain::time::Millis;
 use crate::domain::token::Token;
 use crate::store::{ChangeBatch, TokenRecord, User};
@@ -71,43 +72,6 @@ impl TokenPrincipal {
     }
 }
 
-/// Everything a decision reads, behind one lock: a feed batch is applied as a whole and a
-/// decision reads one state, so no check sees half a batch (say, a token enabled again
-/// before the PAT switch that was turned off in the same batch).
-#[derive(Default)]
-struct State {
-    tokens: HashMap<String, Arc<TokenEntry>>,
-    users: HashMap<String, Arc<UserEntry>>,
-    pat_enabled: bool,
-    /// Tokens per owner, `[environment, personal]`: the first page of a listing reads its
-    /// total here instead of counting up to a million rows.
-    counts: HashMap<Arc<str>, [u64; 2]>,
-}
-
-impl State {
-    fn insert_token(&mut self, id: String, entry: Arc<TokenEntry>) {
-        self.count(&entry, true);
-        if let Some(old) = self.tokens.insert(id, entry) {
-            self.count(&old, false);
-        }
-    }
-
-    fn remove_token(&mut self, id: &str) {
-        if let Some(old) = self.tokens.remove(id) {
-            self.count(&old, false);
-        }
-    }
-
-    fn count(&mut self, entry: &TokenEntry, add: bool) {
-        let slot = self.counts.entry(entry.owner.clone()).or_default();
-        let n = &mut slot[usize::from(entry.personal)];
-        *n = if add { *n + 1 } else { n.saturating_sub(1) };
-        if *slot == [0, 0] {
-            self.counts.remove(&entry.owner);
-        }
-    }
-}
-
 #[derive(Default)]
 pub struct AuthIndex {
     state: RwLock<State>,
@@ -123,7 +87,7 @@ pub struct IndexView {
 }
 
 impl AuthIndex {
-    pub fn new(tokens: &[TokenRecord], users: &[User], pat_enabled: bool) -> AuthIndex {
+    pub fn new(tokens: Vec<TokenRecord>, users: &[User], pat_enabled: bool) -> AuthIndex {
         let index = AuthIndex::default();
         index.replace_all(tokens, users, pat_enabled);
         index
@@ -147,14 +111,15 @@ impl AuthIndex {
 
     // The writers below are for the feed follower (crate::feed) only.
 
-    /// Replaces everything, keeping the last-use throttle of tokens that stay.
-    pub(crate) fn replace_all(&self, tokens: &[TokenRecord], users: &[User], pat_enabled: bool) {
+    /// Replaces everything, keeping the last-use throttle of tokens that stay. Takes the
+    /// records by value: each is dropped once indexed, so a million of them are never held
+    /// twice over.
+    pub(crate) fn replace_all(&self, tokens: Vec<TokenRecord>, users: &[User], pat_enabled: bool) {
         let mut state = self.write();
-        let old = std::mem::take(&mut state.tokens);
-        state.counts.clear();
+        let old = std::mem::take(&mut *state);
+        state.tokens.reserve(tokens.len());
         for t in tokens {
-            let entry = Arc::new(entry(t, old.get(&t.id)));
-            state.insert_token(t.id.clone(), entry);
+            state.put_token_with(&t, old.last_use_written(&t.id));
         }
         state.users = users
             .iter()
@@ -181,10 +146,7 @@ impl AuthIndex {
         }
         for (id, token) in &batch.tokens {
             match token {
-                Some(record) => {
-                    let entry = entry(record, state.tokens.get(id));
-                    state.insert_token(id.clone(), Arc::new(entry));
-                }
+                Some(record) => state.put_token(record),
                 None => state.remove_token(id),
             }
         }
@@ -199,7 +161,7 @@ impl AuthIndex {
             tokens: state
                 .tokens
                 .iter()
-                .map(|(id, t)| (id.clone(), t.describe()))
+                .map(|(id, t)| (String::from_utf8_lossy(id).into_owned(), t.describe()))
                 .collect(),
             users: state
                 .users
@@ -245,8 +207,7 @@ impl AuthIndex {
         let (entry, owner, pat_enabled) = {
             let state = self.read();
             let entry = state
-                .tokens
-                .get(id.as_str())
+                .token(id.as_str())
                 .cloned()
                 .ok_or(Denied::Unauthorized)?;
             let owner = state.users.get(entry.owner.as_ref()).cloned();
@@ -268,15 +229,6 @@ impl AuthIndex {
             owner,
         })
     }
-}
-
-fn entry(record: &TokenRecord, old: Option<&Arc<TokenEntry>>) -> TokenEntry {
-    let entry = TokenEntry::from_record(record);
-    if let Some(old) = old {
-        let written = old.last_use_written.load(Ordering::Relaxed);
-        entry.last_use_written.fetch_max(written, Ordering::Relaxed);
-    }
-    entry
 }
 
 #[cfg(test)]
@@ -343,11 +295,7 @@ mod tests {
         let token = Token::generate();
         let alice = user("alice", &[Scope::MetricsRead]);
         let mut rec = record(&token, "alice", &[Scope::MetricsRead, Scope::SloRead]);
-        let index = AuthIndex::new(
-            std::slice::from_ref(&rec),
-            std::slice::from_ref(&alice),
-            true,
-        );
+        let index = AuthIndex::new(vec![rec.clone()], std::slice::from_ref(&alice), true);
 
         let ok = index.authenticate(&header(&token), 0).unwrap();
         assert_eq!(ok.require(Scope::MetricsRead), Ok(()));
@@ -406,7 +354,7 @@ mod tests {
     fn a_change_keeps_the_last_use_throttle_and_a_rebuild_equals_the_changes() {
         let token = Token::generate();
         let mut rec = record(&token, "a", &[Scope::MetricsRead]);
-        let index = AuthIndex::new(std::slice::from_ref(&rec), &[user("a", &[])], true);
+        let index = AuthIndex::new(vec![rec.clone()], &[user("a", &[])], true);
         let p = index.authenticate(&header(&token), 0).unwrap();
         assert!(p.claim_last_used_write(1_000_000));
         rec.name = "renamed".into();
@@ -419,7 +367,7 @@ mod tests {
         );
         index.apply(&user_change("b", Some(user("b", &[]))));
         index.apply(&pat_change(false));
-        let rebuilt = AuthIndex::new(&[rec], &[user("a", &[]), user("b", &[])], false);
+        let rebuilt = AuthIndex::new(vec![rec], &[user("a", &[]), user("b", &[])], false);
         assert_eq!(index.view(), rebuilt.view());
         index.apply(&user_change("b", None));
         assert_ne!(index.view(), rebuilt.view());
@@ -428,7 +376,7 @@ mod tests {
     #[test]
     fn last_used_writes_are_throttled_to_one_a_minute() {
         let token = Token::generate();
-        let index = AuthIndex::new(&[record(&token, "a", &[])], &[user("a", &[])], true);
+        let index = AuthIndex::new(vec![record(&token, "a", &[])], &[user("a", &[])], true);
         let p = index.authenticate(&header(&token), 0).unwrap();
         assert!(p.claim_last_used_write(1_000_000));
         assert!(!p.claim_last_used_write(1_000_001));

@@ -13,6 +13,7 @@ mod entries;
 pub mod index;
 pub mod login_limiter;
 pub mod session;
+mod state;
 
 pub use caller::Caller;
 pub use index::{AuthIndex, Denied, IndexView, TokenPrincipal, UserEntry};

@@ -3,6 +3,7 @@ mod auth_rules;
 mod backup;
 mod cli;
 mod cluster;
+mod cluster_stale;
 mod durability;
 mod gateway;
 mod gateway_hardening;

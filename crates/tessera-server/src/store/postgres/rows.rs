@@ -83,9 +83,15 @@ pub async fn token<'e>(db: impl PgExecutor<'e>, id: &str) -> StoreResult<Option<
 }
 
 pub async fn tokens<'e>(db: impl PgExecutor<'e>) -> StoreResult<Vec<TokenRecord>> {
+    // Row by row: a million rows buffered at once would double a node's peak memory.
+    use futures_util::TryStreamExt;
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens");
-    let rows = sqlx::query(&sql).fetch_all(db).await?;
-    rows.iter().map(token_from_row).collect()
+    let mut rows = sqlx::query(&sql).fetch(db);
+    let mut tokens = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        tokens.push(token_from_row(&row)?);
+    }
+    Ok(tokens)
 }
 
 pub async fn pat_enabled<'e>(db: impl PgExecutor<'e>) -> StoreResult<bool> {

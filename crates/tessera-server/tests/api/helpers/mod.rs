@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 mod clients;
+mod relay;
 pub use clients::*;
+pub use relay::Relay;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 pub const BIN: &str = env!("CARGO_BIN_EXE_tessera-server");
