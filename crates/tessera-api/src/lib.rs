@@ -9,6 +9,7 @@ pub mod scopes;
 pub mod session;
 pub mod settings;
 pub mod tokens;
+pub mod users;
 
 pub use error::{ConstraintViolation, ErrorBody, ErrorEnvelope, ParameterLocation};
 pub use scopes::{Scope, ScopeGroup, SCOPES};
@@ -17,6 +18,7 @@ pub use settings::{SettingsList, SettingsObject, SettingsUpdate, TokenSettingsVa
 pub use tokens::{
     ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, UpdateTokenRequest,
 };
+pub use users::{AdminUser, NewUser, UserList, UserUpdate, UserWithPassword};
 
 /// The token id prefix and the scanner-compatible shape of a whole token.
 pub const TOKEN_PREFIX: &str = "dt0c01";
