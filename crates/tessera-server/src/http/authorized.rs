@@ -64,3 +64,20 @@ requirement!(
     Scope::SettingsWrite,
     "An admin, or `settings.write`."
 );
+
+/// A signed-in administrator, by session only (the users API): no token manages people.
+pub struct AdminSession;
+
+impl Requirement for AdminSession {
+    fn check(caller: &Caller, _: &AppState) -> Result<(), ApiError> {
+        match caller {
+            Caller::Session { user, .. } if user.admin => Ok(()),
+            Caller::Session { .. } => Err(ApiError::Forbidden(
+                "Only administrators manage users".into(),
+            )),
+            Caller::Token { .. } => Err(ApiError::Forbidden(
+                "Users are managed by a signed-in administrator, not with a token".into(),
+            )),
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod ops;
 pub mod session;
 pub mod settings;
+mod users;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .merge(session::router())
         .merge(api_tokens::router())
         .merge(settings::router())
+        .merge(users::router())
         .merge(openapi::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

@@ -14,7 +14,8 @@ use crate::state::AppState;
         super::api_tokens::list, super::api_tokens::create, super::api_tokens::lookup,
         super::api_tokens::get_one, super::api_tokens::update, super::api_tokens::delete,
         super::settings::list, super::settings::get_one, super::settings::update,
-        super::check::check, openapi_json,
+        super::users::list, super::users::get_one, super::users::add, super::users::update,
+        super::users::reset_password, super::check::check, openapi_json,
     ),
     modifiers(&SecuritySchemes),
 )]

@@ -2,7 +2,7 @@
 //! API): add, change, disable and enable, each audited.
 use tessera_api::ParameterLocation;
 
-use super::{Actor, Service};
+use super::{Actor, Origin, Service};
 use crate::domain::names::{Username, ZoneName};
 use crate::domain::time;
 use crate::error::ApiError;
@@ -65,6 +65,51 @@ async fn disable_environment_tokens(
     Ok(())
 }
 
+/// Only administrators manage users (the CLI is trusted: it owns the database).
+async fn confirm_admin(tx: &mut dyn StoreTx, actor: &Actor) -> Result<Actor, ApiError> {
+    let actor = actor.confirmed(tx).await?;
+    if !actor.admin {
+        return Err(ApiError::Forbidden(
+            "Only administrators manage users".into(),
+        ));
+    }
+    Ok(actor)
+}
+
+/// An administrator neither demotes nor disables themselves, and the last active
+/// administrator stays one — whoever asks, the CLI included: a Tessera without an active
+/// administrator cannot be managed from the console.
+/// `admins`: the active administrators, read under `lock_admins`.
+fn keep_an_admin(
+    actor: &Actor,
+    username: &str,
+    patch: &UserPatch,
+    admins: &[String],
+) -> Result<(), ApiError> {
+    let field = match (patch.admin, patch.active) {
+        (Some(false), _) => "admin",
+        (_, Some(false)) => "active",
+        _ => return Ok(()),
+    };
+    if actor.origin == Origin::User && actor.username == username {
+        return Err(ApiError::conflict(
+            ParameterLocation::PayloadBody,
+            field,
+            "You cannot remove your own administrator rights or disable yourself; \
+             ask another administrator",
+        ));
+    }
+    if admins.iter().all(|a| a == username) && admins.iter().any(|a| a == username) {
+        return Err(ApiError::conflict(
+            ParameterLocation::PayloadBody,
+            field,
+            "The last active administrator cannot be demoted or disabled; make another \
+             user an administrator first",
+        ));
+    }
+    Ok(())
+}
+
 impl Service {
     /// Adds a user (the username is validated here); 409 when the name is taken.
     pub async fn add_user(&self, actor: &Actor, mut user: User) -> Result<(), ApiError> {
@@ -73,6 +118,7 @@ impl Service {
         check_zones(&mut user.zones)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
+            let actor = confirm_admin(&mut *tx, &actor).await?;
             match tx.create_user(&user).await {
                 Err(StoreError::Conflict) => {
                     return Err(ApiError::conflict(
@@ -103,6 +149,13 @@ impl Service {
         let actor = actor.clone();
         let username = username.to_owned();
         self.change(move |mut tx| async move {
+            // First, before any row lock (see `StoreTx::lock_admins`).
+            let admins = match (patch.admin, patch.active) {
+                (Some(false), _) | (_, Some(false)) => tx.lock_admins().await?,
+                _ => Vec::new(),
+            };
+            let actor = confirm_admin(&mut *tx, &actor).await?;
+            keep_an_admin(&actor, &username, &patch, &admins)?;
             let before = tx
                 .lock_user(&username)
                 .await?

@@ -24,3 +24,4 @@ mod settings;
 mod slow_clients;
 mod token_changes;
 mod tokens;
+mod users_api;

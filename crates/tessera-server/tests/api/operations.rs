@@ -71,6 +71,11 @@ async fn the_openapi_document_covers_every_api_route() {
         "GET /api/v2/settings/objects",
         "GET /api/v2/settings/objects/{objectId}",
         "PUT /api/v2/settings/objects/{objectId}",
+        "GET /api/v2/tessera/users",
+        "POST /api/v2/tessera/users",
+        "GET /api/v2/tessera/users/{username}",
+        "PUT /api/v2/tessera/users/{username}",
+        "POST /api/v2/tessera/users/{username}/password",
         "GET /api/v2/auth/check",
         "GET /api/v2/openapi.json",
     ]

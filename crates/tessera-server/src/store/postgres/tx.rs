@@ -23,6 +23,8 @@ pub struct PgTx {
 
 /// The advisory lock that orders feed appends: held from the append to the commit.
 const FEED_LOCK: i64 = 0x0074_6573_7365_7261; // "tessera"
+/// Serialises changes that could leave no active administrator.
+const ADMINS_LOCK: i64 = 0x0061_646d_696e_7321; // "admins!"
 
 impl PgTx {
     async fn changed(&mut self, kind: ChangeKind, key: &str) -> StoreResult<()> {
@@ -55,6 +57,18 @@ impl StoreTx for PgTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn lock_admins(&mut self) -> StoreResult<Vec<String>> {
+        // An advisory lock, not row locks: taken first in its transaction, it cannot join a
+        // cycle with the row locks other changes take, and the read after it (a new
+        // snapshot under READ COMMITTED) sees every demotion committed before.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ADMINS_LOCK)
+            .execute(&mut *self.tx)
+            .await?;
+        let sql = "SELECT username FROM users WHERE admin AND active ORDER BY username";
+        Ok(sqlx::query_scalar(sql).fetch_all(&mut *self.tx).await?)
     }
 
     async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>> {

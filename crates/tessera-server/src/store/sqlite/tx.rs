@@ -55,6 +55,11 @@ impl StoreTx for SqliteTx {
         rows::user(&mut *self.tx, username).await
     }
 
+    async fn lock_admins(&mut self) -> StoreResult<Vec<String>> {
+        let sql = "SELECT username FROM users WHERE admin = 1 AND active = 1 ORDER BY username";
+        Ok(sqlx::query_scalar(sql).fetch_all(&mut *self.tx).await?)
+    }
+
     async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>> {
         rows::token(&mut *self.tx, id).await
     }
