@@ -221,8 +221,8 @@ run('a user without permissions sees every scope disabled', async (page) => {
   await page.goto('/personal-access-tokens/new');
   const boxes = page.getByRole('checkbox');
   await boxes.first().waitFor();
-  assert.equal(await boxes.count(), 17);
-  for (let i = 0; i < 17; i += 1) assert.equal(await boxes.nth(i).isDisabled(), true);
+  assert.equal(await boxes.count(), 18);
+  for (let i = 0; i < 18; i += 1) assert.equal(await boxes.nth(i).isDisabled(), true);
 });
 
 run('validation errors are shown at their fields', async (page) => {

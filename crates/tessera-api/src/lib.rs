@@ -4,6 +4,7 @@
 //! renamed here is renamed on both sides at once. Only serde (and, behind the `openapi`
 //! feature, utoipa) may be depended on: nothing server-only belongs here.
 
+pub mod audit;
 pub mod error;
 pub mod scopes;
 pub mod session;
@@ -11,6 +12,7 @@ pub mod settings;
 pub mod tokens;
 pub mod users;
 
+pub use audit::{AuditLog, AuditLogEntry};
 pub use error::{ConstraintViolation, ErrorBody, ErrorEnvelope, ParameterLocation};
 pub use scopes::{Scope, ScopeGroup, SCOPES};
 pub use session::{LoginRequest, SessionInfo, UserInfo};

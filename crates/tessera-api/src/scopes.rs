@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScopeGroup {
     AccessTokens,
+    AuditLogs,
     Entities,
     Metrics,
     NetworkZones,
@@ -17,8 +18,9 @@ pub enum ScopeGroup {
 
 impl ScopeGroup {
     /// Every group, in display order.
-    pub const ALL: [ScopeGroup; 9] = [
+    pub const ALL: [ScopeGroup; 10] = [
         ScopeGroup::AccessTokens,
+        ScopeGroup::AuditLogs,
         ScopeGroup::Entities,
         ScopeGroup::Metrics,
         ScopeGroup::NetworkZones,
@@ -32,6 +34,7 @@ impl ScopeGroup {
     pub fn display_name(self) -> &'static str {
         match self {
             ScopeGroup::AccessTokens => "Access tokens",
+            ScopeGroup::AuditLogs => "Audit logs",
             ScopeGroup::Entities => "Entities",
             ScopeGroup::Metrics => "Metrics",
             ScopeGroup::NetworkZones => "Network zones",
@@ -100,6 +103,15 @@ catalog! {
     SettingsWrite => "settings.write", Settings, "Write settings", "POST and DELETE requests of the Settings API (and PUT of settings objects)";
     SloRead => "slo.read", Slo, "Read SLO", "GET requests of the Service-level objectives API";
     SloWrite => "slo.write", Slo, "Write SLO", "POST, PUT and DELETE requests of the Service-level objectives API";
+    // Last, so the bit positions of the scopes above stay as they were.
+    AuditLogsRead => "auditLogs.read", AuditLogs, "Read audit logs", "GET requests of the Audit logs API (administrators only)";
+}
+
+impl Scope {
+    /// Only administrators hold it: never granted to a user who is not one.
+    pub fn admin_only(self) -> bool {
+        matches!(self, Scope::AuditLogsRead)
+    }
 }
 
 /// In the OpenAPI document a scope is one of the catalog's API values.
@@ -143,9 +155,9 @@ mod tests {
 
     #[test]
     fn catalog_has_the_seventeen_scopes_of_the_spec() {
-        assert_eq!(SCOPES.len(), 17);
+        assert_eq!(SCOPES.len(), 18);
         let groups: usize = ScopeGroup::ALL.iter().map(|g| g.scopes().count()).sum();
-        assert_eq!(groups, 17, "every scope belongs to a listed group");
+        assert_eq!(groups, 18, "every scope belongs to a listed group");
     }
 
     #[test]

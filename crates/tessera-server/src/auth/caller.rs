@@ -162,11 +162,23 @@ impl Caller {
     /// Only admins may change or read token settings: by session, or by a token of an
     /// admin (or an environment-wide token) that carries the settings scope.
     pub fn require_settings(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
+        self.require_admin(
+            state,
+            scope,
+            "Only administrators may access token settings",
+        )
+    }
+
+    /// Only admins read the audit log: by session, or with a token carrying
+    /// `auditLogs.read` (which only administrators hold).
+    pub fn require_audit(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
+        self.require_admin(state, scope, "Only administrators may read the audit log")
+    }
+
+    fn require_admin(&self, state: &AppState, scope: Scope, refusal: &str) -> Result<(), ApiError> {
         self.require(state, scope)?;
         if !self.actor().sees_all_tokens() {
-            return Err(ApiError::Forbidden(
-                "Only administrators may access token settings".into(),
-            ));
+            return Err(ApiError::Forbidden(refusal.into()));
         }
         Ok(())
     }

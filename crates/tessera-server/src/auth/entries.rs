@@ -74,12 +74,13 @@ impl UserEntry {
         }
     }
 
-    /// Admins hold every permission implicitly.
+    /// Admins hold every permission implicitly; others never hold an admin-only one,
+    /// whatever is stored (say, from before a demotion).
     pub fn effective_permissions(&self) -> ScopeSet {
         if self.admin {
             ScopeSet::ALL
         } else {
-            self.permissions
+            self.permissions.without_admin_only()
         }
     }
 

@@ -1,6 +1,8 @@
 //! Validated domain values: each has a `parse` that says what is wrong with bad input.
+pub mod audit;
 pub mod names;
 pub mod password;
+pub mod patch;
 pub mod query;
 pub mod scope_set;
 pub mod selector;

@@ -19,6 +19,16 @@ impl ScopeSet {
         self.0 |= Self::bit(scope);
     }
 
+    /// The set without the scopes only administrators hold (`Scope::admin_only`).
+    pub fn without_admin_only(self) -> ScopeSet {
+        self.iter().filter(|s| !s.admin_only()).collect()
+    }
+
+    /// The first scope of the set that only administrators hold.
+    pub fn admin_only(self) -> Option<Scope> {
+        self.iter().find(|s| s.admin_only())
+    }
+
     pub fn is_subset_of(self, other: ScopeSet) -> bool {
         self.0 & !other.0 == 0
     }
@@ -61,6 +71,6 @@ mod tests {
         assert_eq!(set.to_strings(), vec!["metrics.read", "slo.write"]);
         assert!(set.is_subset_of(ScopeSet::ALL));
         assert!(!ScopeSet::ALL.is_subset_of(set));
-        assert_eq!(ScopeSet::ALL.iter().count(), 17);
+        assert_eq!(ScopeSet::ALL.iter().count(), 18);
     }
 }

@@ -19,13 +19,7 @@ impl Selector {
     /// Parses `owner("a"),personalAccessToken(true),scope("x","y"),name("n")`.
     pub fn parse(input: &str) -> Result<Selector, String> {
         let mut selector = Selector::default();
-        let mut rest = input.trim();
-        while !rest.is_empty() {
-            let open = rest
-                .find('(')
-                .ok_or("Expected a criterion such as owner(\"alice\")")?;
-            let key = rest[..open].trim();
-            let (args, after) = parse_args(&rest[open + 1..])?;
+        for (key, args) in criteria(input, '\\')? {
             match key {
                 "owner" => selector.owners.extend(args),
                 "name" => selector.names.extend(args),
@@ -46,18 +40,35 @@ impl Selector {
                 }
                 other => return Err(format!("Unknown criterion `{other}`")),
             }
-            rest = after.trim_start();
-            if let Some(next) = rest.strip_prefix(',') {
-                rest = next.trim_start();
-                if rest.is_empty() {
-                    return Err("Expected a criterion after ','".into());
-                }
-            } else if !rest.is_empty() {
-                return Err("Separate criteria with ','".into());
-            }
         }
         Ok(selector)
     }
+}
+
+/// Splits `key("a","b"),key2(c)` into keys and values; `escape` makes the next character
+/// literal inside a quoted value (`\\` for `apiTokenSelector`, `~` for the audit log's
+/// `filter`, as in Dynatrace's).
+pub(crate) fn criteria(input: &str, escape: char) -> Result<Vec<(&str, Vec<String>)>, String> {
+    let mut found = Vec::new();
+    let mut rest = input.trim();
+    while !rest.is_empty() {
+        let open = rest
+            .find('(')
+            .ok_or("Expected a criterion such as owner(\"alice\")")?;
+        let key = rest[..open].trim();
+        let (args, after) = parse_args(&rest[open + 1..], escape)?;
+        found.push((key, args));
+        rest = after.trim_start();
+        if let Some(next) = rest.strip_prefix(',') {
+            rest = next.trim_start();
+            if rest.is_empty() {
+                return Err("Expected a criterion after ','".into());
+            }
+        } else if !rest.is_empty() {
+            return Err("Separate criteria with ','".into());
+        }
+    }
+    Ok(found)
 }
 
 /// Prints the selector in the form `parse` reads, so that `parse(print(s)) == s`.
@@ -88,7 +99,7 @@ impl std::fmt::Display for Selector {
 }
 
 /// Reads `"a","b")` (or a bare word such as `true`) and returns the values and the rest.
-fn parse_args(input: &str) -> Result<(Vec<String>, &str), String> {
+fn parse_args(input: &str, escape: char) -> Result<(Vec<String>, &str), String> {
     let mut values = Vec::new();
     let mut chars = input.char_indices().peekable();
     loop {
@@ -100,7 +111,7 @@ fn parse_args(input: &str) -> Result<(Vec<String>, &str), String> {
                 let mut value = String::new();
                 loop {
                     match chars.next() {
-                        Some((_, '\\')) => match chars.next() {
+                        Some((_, c)) if c == escape => match chars.next() {
                             Some((_, c)) => value.push(c),
                             None => return Err("Unterminated string".into()),
                         },

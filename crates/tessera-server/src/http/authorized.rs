@@ -64,6 +64,12 @@ requirement!(
     Scope::SettingsWrite,
     "An admin, or `settings.write`."
 );
+requirement!(
+    AuditRead,
+    require_audit,
+    Scope::AuditLogsRead,
+    "An admin, or `auditLogs.read`."
+);
 
 /// A signed-in administrator, by session only (the users API): no token manages people.
 pub struct AdminSession;

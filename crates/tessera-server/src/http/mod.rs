@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per resource, merged here with the layers they share.
 pub mod api_tokens;
 pub mod assets;
+mod audit;
 pub mod authorized;
 pub mod check;
 pub mod extract;
@@ -34,6 +35,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .merge(api_tokens::router())
         .merge(settings::router())
         .merge(users::router())
+        .merge(audit::router())
         .merge(openapi::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

@@ -15,7 +15,8 @@ use crate::state::AppState;
         super::api_tokens::get_one, super::api_tokens::update, super::api_tokens::delete,
         super::settings::list, super::settings::get_one, super::settings::update,
         super::users::list, super::users::get_one, super::users::add, super::users::update,
-        super::users::reset_password, super::check::check, openapi_json,
+        super::users::reset_password, super::audit::list, super::audit::get_one,
+        super::check::check, openapi_json,
     ),
     modifiers(&SecuritySchemes),
 )]

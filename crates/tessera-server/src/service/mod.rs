@@ -154,7 +154,7 @@ impl Actor {
             permissions: if user.admin {
                 ScopeSet::ALL
             } else {
-                user.permissions
+                user.permissions.without_admin_only()
             },
             ..self.clone()
         })
@@ -169,6 +169,7 @@ impl Actor {
             event: event.to_owned(),
             target: target.map(str::to_owned),
             detail,
+            patch: None,
         }
     }
 }

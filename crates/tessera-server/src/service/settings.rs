@@ -2,6 +2,7 @@
 use tessera_api::TOKEN_SETTINGS_SCHEMA;
 
 use super::{Actor, Service};
+use crate::domain::patch::Patch;
 use crate::domain::time;
 use crate::error::ApiError;
 
@@ -22,12 +23,14 @@ impl Service {
                 .await?;
             if before != enabled {
                 let detail = format!("patEnabled={enabled}");
-                tx.audit(&actor.event(
+                let mut diff = Patch::default();
+                diff.replace("/patEnabled", &before, &enabled);
+                let event = actor.event(
                     "settings.changed",
                     Some(TOKEN_SETTINGS_SCHEMA),
                     Some(detail),
-                ))
-                .await?;
+                );
+                tx.audit(&event.with_patch(&diff)).await?;
             }
             Ok(((), tx.commit().await?))
         })

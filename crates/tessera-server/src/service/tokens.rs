@@ -6,6 +6,7 @@ use tessera_api::{
 
 use super::{Actor, Service};
 use crate::domain::names::TokenName;
+use crate::domain::patch::Patch;
 use std::collections::BTreeSet;
 
 use crate::domain::query::{ListQuery, Position};
@@ -280,8 +281,14 @@ impl Service {
                     patch.name.is_some(),
                     patch.scopes.is_some()
                 );
-                tx.audit(&actor.event("token.updated", Some(&after.id), Some(detail)))
-                    .await?;
+                let mut diff = Patch::default();
+                diff.replace("/name", &before.name, &after.name).replace(
+                    "/scopes",
+                    &before.scopes.to_strings(),
+                    &after.scopes.to_strings(),
+                );
+                let event = actor.event("token.updated", Some(&after.id), Some(detail));
+                tx.audit(&event.with_patch(&diff)).await?;
             }
             if before.enabled != after.enabled {
                 let event = if after.enabled {
@@ -289,7 +296,10 @@ impl Service {
                 } else {
                     "token.disabled"
                 };
-                tx.audit(&actor.event(event, Some(&after.id), None)).await?;
+                let mut diff = Patch::default();
+                diff.replace("/enabled", &before.enabled, &after.enabled);
+                tx.audit(&actor.event(event, Some(&after.id), None).with_patch(&diff))
+                    .await?;
             }
             Ok(((), tx.commit().await?))
         })

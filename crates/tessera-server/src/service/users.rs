@@ -4,6 +4,8 @@ use tessera_api::ParameterLocation;
 
 use super::{Actor, Origin, Service};
 use crate::domain::names::{Username, ZoneName};
+use crate::domain::patch::Patch;
+use crate::domain::scope_set::ScopeSet;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::store::{StoreError, StoreTx, TokenPatch, User, UserPatch};
@@ -43,6 +45,25 @@ fn patch_events(patch: &UserPatch) -> Vec<(&'static str, Option<String>)> {
         events.push(("user.password_changed", None));
     }
     events
+}
+
+/// Before → after of a user for the audit event `event` of `patch_events`.
+fn user_diff(before: &User, after: &User, event: &str) -> Patch {
+    let mut diff = Patch::default();
+    if event == "user.password_changed" {
+        diff.replace_secret("/password");
+        return diff;
+    }
+    diff.replace("/displayName", &before.display_name, &after.display_name)
+        .replace("/admin", &before.admin, &after.admin)
+        .replace(
+            "/permissions",
+            &before.permissions.to_strings(),
+            &after.permissions.to_strings(),
+        )
+        .replace("/managementZones", &before.zones, &after.zones)
+        .replace("/allZones", &before.all_zones, &after.all_zones);
+    diff
 }
 
 /// Demotion takes away what being an admin gave: their environment tokens stop (each
@@ -110,12 +131,25 @@ fn keep_an_admin(
     Ok(())
 }
 
+/// Scopes only administrators hold are refused for anyone else (400 at `permissions`).
+fn check_admin_only(admin: bool, permissions: Option<ScopeSet>) -> Result<(), ApiError> {
+    match permissions.and_then(ScopeSet::admin_only) {
+        Some(scope) if !admin => Err(ApiError::invalid(
+            ParameterLocation::PayloadBody,
+            "permissions",
+            format!("Only administrators hold {scope}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Service {
     /// Adds a user (the username is validated here); 409 when the name is taken.
     pub async fn add_user(&self, actor: &Actor, mut user: User) -> Result<(), ApiError> {
         Username::parse(&user.username)
             .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
         check_zones(&mut user.zones)?;
+        check_admin_only(user.admin, Some(user.permissions))?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
             let actor = confirm_admin(&mut *tx, &actor).await?;
@@ -161,9 +195,16 @@ impl Service {
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no user `{username}`")))?;
             let after = tx.update_user(&username, &patch).await?;
+            // Dropping the transaction on this error rolls the update back.
+            check_admin_only(after.admin, patch.permissions)?;
             for (event, detail) in patch_events(&patch) {
-                tx.audit(&actor.event(event, Some(&username), detail))
-                    .await?;
+                let diff = user_diff(&before, &after, event);
+                tx.audit(
+                    &actor
+                        .event(event, Some(&username), detail)
+                        .with_patch(&diff),
+                )
+                .await?;
             }
             if before.active != after.active {
                 let event = if after.active {
@@ -171,7 +212,10 @@ impl Service {
                 } else {
                     "user.disabled"
                 };
-                tx.audit(&actor.event(event, Some(&username), None)).await?;
+                let mut diff = Patch::default();
+                diff.replace("/active", &before.active, &after.active);
+                tx.audit(&actor.event(event, Some(&username), None).with_patch(&diff))
+                    .await?;
             }
             // A stolen cookie must not outlive a new password, and `enable` must not revive
             // the sessions that `disable` ended.

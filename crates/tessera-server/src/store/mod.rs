@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{query::ListQuery, time::Millis};
+use crate::domain::{audit::AuditQuery, query::ListQuery, time::Millis};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -184,6 +184,14 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, id_digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
     async fn pat_enabled(&self) -> StoreResult<bool>;
     async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    /// A page of the audit log after `(timestamp, id)`; counted when `count` is set.
+    async fn audit_page(
+        &self,
+        query: &AuditQuery,
+        after: Option<(Millis, i64)>,
+        count: bool,
+    ) -> StoreResult<AuditPage>;
+    async fn audit_entry(&self, id: i64) -> StoreResult<Option<AuditRecord>>;
 
     /// Everything the index needs, at one point of the feed.
     async fn snapshot(&self) -> StoreResult<Snapshot>;

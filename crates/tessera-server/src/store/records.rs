@@ -79,6 +79,31 @@ pub struct AuditEvent {
     pub event: String,
     pub target: Option<String>,
     pub detail: Option<String>,
+    /// Before → after of a change, as JSON Patch text (see migrations/sqlite/0005).
+    pub patch: Option<String>,
+}
+
+impl AuditEvent {
+    /// The event with what the change did, before → after.
+    pub fn with_patch(mut self, patch: &crate::domain::patch::Patch) -> AuditEvent {
+        self.patch = patch.text();
+        self
+    }
+}
+
+/// A page of the audit log.
+pub struct AuditPage {
+    pub entries: Vec<AuditRecord>,
+    pub more: bool,
+    pub total: Option<u64>,
+}
+
+/// An audit row with its id, as the Audit logs API reads it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRecord {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub event: AuditEvent,
 }
 
 /// What a row of the change feed names.

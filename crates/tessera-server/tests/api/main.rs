@@ -1,4 +1,5 @@
 //! API integration tests: the real server binary, a fresh SQLite file per test.
+mod audit_api;
 mod auth_rules;
 mod backup;
 mod cli;

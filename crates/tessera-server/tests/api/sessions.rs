@@ -22,7 +22,7 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_returns_the_session() {
     assert_eq!(body["user"]["admin"], true);
     assert_eq!(
         body["user"]["permissions"].as_array().unwrap().len(),
-        17,
+        18,
         "admins hold every permission"
     );
     assert_eq!(body["patEnabled"], true);

@@ -1,5 +1,6 @@
 //! The PostgreSQL store: any number of nodes on one database. Nodes learn of changes by
 //! LISTEN/NOTIFY (`listen`) and read the feed by sequence, like every other reader.
+mod audit;
 mod list;
 mod rows;
 mod tx;
@@ -94,6 +95,19 @@ impl Store for PgStore {
 
     async fn pat_enabled(&self) -> StoreResult<bool> {
         rows::pat_enabled(&self.pool).await
+    }
+
+    async fn audit_page(
+        &self,
+        query: &AuditQuery,
+        after: Option<(Millis, i64)>,
+        count: bool,
+    ) -> StoreResult<AuditPage> {
+        audit::page(&self.pool, query, after, count).await
+    }
+
+    async fn audit_entry(&self, id: i64) -> StoreResult<Option<AuditRecord>> {
+        audit::entry(&self.pool, id).await
     }
 
     async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {

@@ -281,13 +281,14 @@ impl StoreTx for PgTx {
     }
 
     async fn audit(&mut self, e: &AuditEvent) -> StoreResult<()> {
-        sqlx::query("INSERT INTO audit_log (at, actor, client_addr, event, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO audit_log (at, actor, client_addr, event, target, detail, patch) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(e.at)
             .bind(&e.actor)
             .bind(&e.client_addr)
             .bind(&e.event)
             .bind(&e.target)
             .bind(&e.detail)
+            .bind(&e.patch)
             .execute(&mut *self.tx)
             .await?;
         self.audited.push(e.clone());

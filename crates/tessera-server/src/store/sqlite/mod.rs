@@ -1,4 +1,5 @@
 //! The SQLite store: WAL, foreign keys on, migrations at open. One node per file.
+mod audit;
 pub mod files;
 mod list;
 mod rows;
@@ -115,6 +116,19 @@ impl Store for SqliteStore {
 
     async fn pat_enabled(&self) -> StoreResult<bool> {
         rows::pat_enabled(&self.pool).await
+    }
+
+    async fn audit_page(
+        &self,
+        query: &AuditQuery,
+        after: Option<(Millis, i64)>,
+        count: bool,
+    ) -> StoreResult<AuditPage> {
+        audit::page(&self.pool, query, after, count).await
+    }
+
+    async fn audit_entry(&self, id: i64) -> StoreResult<Option<AuditRecord>> {
+        audit::entry(&self.pool, id).await
     }
 
     async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {

@@ -243,13 +243,14 @@ impl StoreTx for SqliteTx {
     }
 
     async fn audit(&mut self, e: &AuditEvent) -> StoreResult<()> {
-        sqlx::query("INSERT INTO audit_log (at, actor, client_addr, event, target, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO audit_log (at, actor, client_addr, event, target, detail, patch) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(e.at)
             .bind(&e.actor)
             .bind(&e.client_addr)
             .bind(&e.event)
             .bind(&e.target)
             .bind(&e.detail)
+            .bind(&e.patch)
             .execute(&mut *self.tx)
             .await?;
         self.audited.push(e.clone());
