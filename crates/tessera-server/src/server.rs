@@ -270,15 +270,22 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
     async move {
-        match (term, int) {
-            (Ok(mut term), Ok(mut int)) => tokio::select! {
-                _ = term.recv() => {},
-                _ = int.recv() => {},
-            },
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(error = %e, "no signal handler: stop with SIGKILL");
-                std::future::pending::<()>().await;
+        // Each handler that could be installed is waited on; one that could not leaves that
+        // signal's default action (ending the process), never a signal swallowed.
+        let wait = |signal: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match signal {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a signal handler could not be installed");
+                    std::future::pending::<()>().await;
+                }
             }
+        };
+        tokio::select! {
+            () = wait(term) => {},
+            () = wait(int) => {},
         }
         tracing::info!("shutting down");
     }

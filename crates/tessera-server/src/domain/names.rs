@@ -1,4 +1,4 @@
-//! Token names and usernames.
+//! Token names, usernames, display names and management zone names.
 
 /// A token name: at most 100 characters as sent, at least one of them not a space, no
 /// control characters; stored trimmed. Names need not be unique. (Counting before the
@@ -46,6 +46,35 @@ impl Username {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A person's name as the console shows it: 1–100 characters after trimming, no control
+/// characters and no invisible formatting ones (bidi overrides, zero-width), which could
+/// make one name look like another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(value: &str) -> Result<DisplayName, &'static str> {
+        let value = value.trim();
+        if value.is_empty() || value.chars().count() > 100 {
+            return Err("A display name must be 1 to 100 characters long");
+        }
+        let invisible = |c: char| {
+            matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        };
+        if value.chars().any(|c| c.is_control() || invisible(c)) {
+            return Err(
+                "A display name may not contain control or invisible formatting characters",
+            );
+        }
+        Ok(DisplayName(value.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 

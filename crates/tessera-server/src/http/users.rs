@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use super::authorized::{AdminSession, Authorized};
 use super::extract::{ApiJson, ApiQuery};
+use crate::domain::names::Username;
 use crate::domain::password;
 use crate::domain::scope_set::ScopeSet;
 use crate::error::ApiError;
@@ -59,18 +60,6 @@ fn permissions(values: &[String], field: &str) -> Result<ScopeSet, ApiError> {
     Ok(set)
 }
 
-fn display_name(value: &str) -> Result<String, ApiError> {
-    let name = value.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            ParameterLocation::PayloadBody,
-            "displayName",
-            "A display name has 1 to 100 characters and no control characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 /// Argon2 takes tens of milliseconds: off the async workers.
 async fn new_password() -> Result<(String, String), ApiError> {
     tokio::task::spawn_blocking(|| {
@@ -82,7 +71,10 @@ async fn new_password() -> Result<(String, String), ApiError> {
     .map_err(ApiError::Internal)
 }
 
+/// The user named in a path; a name no user can have is simply not found (and never
+/// reaches SQL: PostgreSQL refuses a NUL in text with an error, not an empty result).
 async fn found(state: &AppState, username: &str) -> Result<User, ApiError> {
+    Username::parse(username).map_err(|_| ApiError::not_found("User"))?;
     state
         .service
         .store()
@@ -151,7 +143,7 @@ pub async fn add(
     Authorized(caller, _): Authorized<AdminSession>,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserWithPassword>), ApiError> {
-    let display = display_name(body.display_name.as_deref().unwrap_or(&body.username))?;
+    let display = body.display_name.unwrap_or_else(|| body.username.clone());
     let permissions = permissions(&body.permissions, "permissions")?;
     let (password, password_hash) = new_password().await?;
     let user = User {
@@ -192,8 +184,9 @@ pub async fn update(
     Path(username): Path<String>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> Result<Json<AdminUser>, ApiError> {
+    found(&state, &username).await?;
     let patch = UserPatch {
-        display_name: body.display_name.as_deref().map(display_name).transpose()?,
+        display_name: body.display_name,
         password_hash: None,
         admin: body.admin,
         active: body.active,
@@ -223,6 +216,7 @@ pub async fn reset_password(
     Authorized(caller, _): Authorized<AdminSession>,
     Path(username): Path<String>,
 ) -> Result<Json<UserWithPassword>, ApiError> {
+    found(&state, &username).await?;
     let (password, password_hash) = new_password().await?;
     let patch = UserPatch {
         password_hash: Some(password_hash),

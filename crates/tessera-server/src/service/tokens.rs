@@ -330,8 +330,9 @@ impl Service {
 }
 
 /// Validates a generation request and makes the token, owned by the actor.
-/// Checks and inserts one token owned by `actor` in `tx`, with its audit row.
-pub(super) async fn generate_in(
+/// The checks of one generation, read in `tx` (rights, the PAT switch, the input): the
+/// token to insert, or why not. Reads only — no lock a later insert of the batch needs.
+pub(super) async fn check_generation(
     tx: &mut dyn StoreTx,
     actor: &Actor,
     body: CreateTokenRequest,
@@ -345,13 +346,21 @@ pub(super) async fn generate_in(
     if personal && !tx.pat_enabled().await? {
         return Err(pat_disabled());
     }
-    let generated = new_token(&actor, body, personal)?;
+    new_token(&actor, body, personal)
+}
+
+/// Inserts a checked token with its audit row.
+pub(super) async fn insert_generated(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    generated: &Generated,
+) -> Result<(), ApiError> {
     let record = &generated.record;
     tx.insert_token(record).await?;
     let detail = format!("scopes={}", record.scopes.to_strings().join(","));
     tx.audit(&actor.event("token.generated", Some(&record.id), Some(detail)))
         .await?;
-    Ok(generated)
+    Ok(())
 }
 
 fn new_token(

@@ -3,7 +3,7 @@
 use tessera_api::ParameterLocation;
 
 use super::{Actor, Origin, Service};
-use crate::domain::names::{Username, ZoneName};
+use crate::domain::names::{DisplayName, Username, ZoneName};
 use crate::domain::patch::Patch;
 use crate::domain::scope_set::ScopeSet;
 use crate::domain::time;
@@ -131,6 +131,12 @@ fn keep_an_admin(
     Ok(())
 }
 
+fn display_name(value: &str) -> Result<String, ApiError> {
+    DisplayName::parse(value)
+        .map(DisplayName::into_string)
+        .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "displayName", e))
+}
+
 /// Scopes only administrators hold are refused for anyone else (400 at `permissions`).
 fn check_admin_only(admin: bool, permissions: Option<ScopeSet>) -> Result<(), ApiError> {
     match permissions.and_then(ScopeSet::admin_only) {
@@ -150,6 +156,7 @@ impl Service {
             .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;
         check_zones(&mut user.zones)?;
         check_admin_only(user.admin, Some(user.permissions))?;
+        user.display_name = display_name(&user.display_name)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
             let actor = confirm_admin(&mut *tx, &actor).await?;
@@ -180,20 +187,28 @@ impl Service {
         mut patch: UserPatch,
     ) -> Result<User, ApiError> {
         check_zones(patch.zones.as_deref_mut().unwrap_or_default())?;
+        patch.display_name = patch
+            .display_name
+            .as_deref()
+            .map(display_name)
+            .transpose()?;
         let actor = actor.clone();
         let username = username.to_owned();
         self.change(move |mut tx| async move {
-            // First, before any row lock (see `StoreTx::lock_admins`).
-            let admins = match (patch.admin, patch.active) {
-                (Some(false), _) | (_, Some(false)) => tx.lock_admins().await?,
-                _ => Vec::new(),
-            };
+            // First, before any row lock: user changes take one at a time on PostgreSQL (see
+            // `StoreTx::lock_admins`), so neither the last-admin rule nor a user's row read
+            // by the actor's check and then locked for the update can meet another change
+            // halfway.
+            let admins = tx.lock_admins().await?;
             let actor = confirm_admin(&mut *tx, &actor).await?;
             keep_an_admin(&actor, &username, &patch, &admins)?;
             let before = tx
                 .lock_user(&username)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no user `{username}`")))?;
+            if patch.is_empty() {
+                return Ok((before, None));
+            }
             let after = tx.update_user(&username, &patch).await?;
             // Dropping the transaction on this error rolls the update back.
             check_admin_only(after.admin, patch.permissions)?;

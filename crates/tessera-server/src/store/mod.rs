@@ -234,8 +234,8 @@ pub trait StoreTx: Send {
     async fn user(&mut self, username: &str) -> StoreResult<Option<User>>;
     /// A user this change will modify (locked for update until commit on PostgreSQL).
     async fn lock_user(&mut self, username: &str) -> StoreResult<Option<User>>;
-    /// The active administrators. Changes that could leave none call this first: on
-    /// PostgreSQL it takes a lock that serialises them until commit (SQLite has one writer).
+    /// The active administrators. Every change of a user calls this first: on PostgreSQL it
+    /// takes a lock that serialises those changes until commit (SQLite has one writer).
     async fn lock_admins(&mut self) -> StoreResult<Vec<String>>;
     /// A token this change decides on or modifies (locked until commit on PostgreSQL).
     async fn token(&mut self, id: &str) -> StoreResult<Option<TokenRecord>>;

@@ -14,7 +14,7 @@ pub struct User {
 }
 
 /// A change to a user; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserPatch {
     pub display_name: Option<String>,
     pub password_hash: Option<String>,
@@ -23,6 +23,13 @@ pub struct UserPatch {
     pub permissions: Option<ScopeSet>,
     pub zones: Option<Vec<String>>,
     pub all_zones: Option<bool>,
+}
+
+impl UserPatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == UserPatch::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

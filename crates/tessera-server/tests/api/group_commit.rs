@@ -88,3 +88,46 @@ async fn requests_generated_together_are_answered_each_on_their_own() {
         "a refused request was audited as generated"
     );
 }
+
+/// On PostgreSQL a batch that inserted before it checked could hold the feed lock while it
+/// waited on a user row that a change of that user held while it waited on the feed lock:
+/// a deadlock, answered 500. Generations by two users while an admin keeps changing one of
+/// them and the PAT switch: every answer is a decision, never a server error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn generations_meeting_user_and_settings_changes_never_fail() {
+    let app = TestApp::spawn().await;
+    let admin = Arc::new(app.admin().await);
+    let alice = Arc::new(app.user("alice", &["metrics.read"]).await);
+    let bob = Arc::new(app.user("bob", &["metrics.read"]).await);
+    for round in 0..15 {
+        let mut calls = Vec::new();
+        for i in 0..12 {
+            let who = if i % 2 == 0 {
+                alice.clone()
+            } else {
+                bob.clone()
+            };
+            calls.push(tokio::spawn(async move {
+                let body = json!({"name": format!("r{round}-{i}"), "scopes": ["metrics.read"]});
+                who.send_json(Method::POST, "/api/v2/apiTokens", body)
+                    .await
+                    .status()
+            }));
+        }
+        let (a, b) = (admin.clone(), admin.clone());
+        calls.push(tokio::spawn(async move {
+            let body = json!({"displayName": format!("Bob {round}")});
+            a.send_json(Method::PUT, "/api/v2/tessera/users/bob", body)
+                .await
+                .status()
+        }));
+        calls.push(tokio::spawn(async move {
+            b.set_pat_enabled(round % 2 == 1).await;
+            StatusCode::OK
+        }));
+        for call in calls {
+            let status = call.await.unwrap();
+            assert!(!status.is_server_error(), "round {round}: {status}");
+        }
+    }
+}

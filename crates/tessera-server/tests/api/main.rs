@@ -26,3 +26,4 @@ mod slow_clients;
 mod token_changes;
 mod tokens;
 mod users_api;
+mod users_edges;

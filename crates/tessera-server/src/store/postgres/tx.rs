@@ -23,7 +23,7 @@ pub struct PgTx {
 
 /// The advisory lock that orders feed appends: held from the append to the commit.
 const FEED_LOCK: i64 = 0x0074_6573_7365_7261; // "tessera"
-/// Serialises changes that could leave no active administrator.
+/// Serialises changes of users (the last-admin rule; a row read, then locked).
 const ADMINS_LOCK: i64 = 0x0061_646d_696e_7321; // "admins!"
 
 impl PgTx {
@@ -60,9 +60,9 @@ impl StoreTx for PgTx {
     }
 
     async fn lock_admins(&mut self) -> StoreResult<Vec<String>> {
-        // An advisory lock, not row locks: taken first in its transaction, it cannot join a
-        // cycle with the row locks other changes take, and the read after it (a new
-        // snapshot under READ COMMITTED) sees every demotion committed before.
+        // An advisory lock, not row locks, taken first in its transaction: user changes
+        // queue on it before any row lock of theirs, and the read after it (a new snapshot
+        // under READ COMMITTED) sees every demotion committed before.
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(ADMINS_LOCK)
             .execute(&mut *self.tx)
