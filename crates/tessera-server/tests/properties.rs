@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use tessera_api::SCOPES;
 use tessera_server::domain::query::{Field, Fields, ListQuery, PageKey, Position, Selector, Sort};
+use tessera_server::domain::selector::STATUSES;
 use tessera_server::domain::time;
 use tessera_server::domain::token::{checksum, redact, Token};
 
@@ -35,13 +36,19 @@ fn selector() -> impl Strategy<Value = Selector> {
         proptest::option::of(any::<bool>()),
         proptest::collection::vec(scope_name(), 0..3),
         proptest::collection::vec(any::<String>(), 0..3),
+        proptest::collection::vec(proptest::sample::select(&STATUSES[..]), 0..3),
+        proptest::option::of(1u32..=36_500),
     )
-        .prop_map(|(owners, personal, scopes, names)| Selector {
-            owners,
-            personal,
-            scopes,
-            names,
-        })
+        .prop_map(
+            |(owners, personal, scopes, names, statuses, unused_days)| Selector {
+                owners,
+                personal,
+                scopes,
+                names,
+                statuses: statuses.into_iter().map(str::to_owned).collect(),
+                unused_days,
+            },
+        )
 }
 
 fn fields() -> impl Strategy<Value = Fields> {
@@ -157,7 +164,7 @@ proptest! {
         total in any::<u64>(),
     ) {
         let key = PageKey {
-            query: ListQuery { selector, fields, sort: Sort::parse(&sort).unwrap(), from, to, page_size },
+            query: ListQuery { selector, fields, sort: Sort::parse(&sort).unwrap(), from, to, page_size, now: 0 },
             at: Position { snapshot, offset, total },
         };
         // Keys this server writes round-trip; forged ranges are refused (issue 13).

@@ -180,6 +180,10 @@ pub struct ListQuery {
     pub from: Option<Millis>,
     pub to: Option<Millis>,
     pub page_size: u32,
+    /// When the first page was asked for: `status` and `unusedDays` are decided as of then
+    /// on every page.
+    #[serde(default)]
+    pub now: Millis,
 }
 
 impl ListQuery {

@@ -1,5 +1,8 @@
 //! `apiTokenSelector` of `GET /api/v2/apiTokens`: `owner("a")`, `personalAccessToken(b)`,
-//! `scope("x","y")`, `name("n")`, comma-separated; every criterion must match.
+//! `scope("x","y")`, `name("n")`, comma-separated; every criterion must match. Tessera's
+//! extensions (for the administrators' token page): `status("enabled","disabled",
+//! "expired","expiring")` — expiring is within 7 days — and `unusedDays(90)`: not used (or,
+//! never used, not created) for that many days.
 use serde::{Deserialize, Serialize};
 use tessera_api::Scope;
 
@@ -13,6 +16,28 @@ pub struct Selector {
     pub scopes: Vec<String>,
     /// Any of these names (case-insensitive substring).
     pub names: Vec<String>,
+    /// Any of these statuses (`STATUSES`), a Tessera extension.
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// Not used for at least this many days, a Tessera extension.
+    #[serde(default)]
+    pub unused_days: Option<u32>,
+}
+
+/// The values of `status(…)`.
+pub const STATUSES: [&str; 4] = ["enabled", "disabled", "expired", "expiring"];
+
+/// `status("expiring")`: expires within this many days.
+pub const EXPIRING_DAYS: i64 = 7;
+
+impl Selector {
+    /// Whether a criterion is one only the rows can answer (not the index's counts).
+    pub fn needs_rows(&self) -> bool {
+        !self.scopes.is_empty()
+            || !self.names.is_empty()
+            || !self.statuses.is_empty()
+            || self.unused_days.is_some()
+    }
 }
 
 impl Selector {
@@ -30,6 +55,27 @@ impl Selector {
                         }
                         selector.scopes.push(arg);
                     }
+                }
+                "status" => {
+                    for arg in args {
+                        if !STATUSES.contains(&arg.as_str()) {
+                            return Err(format!(
+                                "Unknown status `{arg}`; use {}",
+                                STATUSES.join(", ")
+                            ));
+                        }
+                        selector.statuses.push(arg);
+                    }
+                }
+                "unusedDays" => {
+                    selector.unused_days = Some(match args.as_slice() {
+                        [v] => v
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|d| (1..=36_500).contains(d))
+                            .ok_or("unusedDays takes a whole number of days from 1 to 36500")?,
+                        _ => return Err("unusedDays takes one number of days".into()),
+                    })
                 }
                 "personalAccessToken" => {
                     selector.personal = Some(match args.as_slice() {
@@ -93,6 +139,12 @@ impl std::fmt::Display for Selector {
         }
         if !self.names.is_empty() {
             parts.push(format!("name({})", quoted(&self.names)));
+        }
+        if !self.statuses.is_empty() {
+            parts.push(format!("status({})", quoted(&self.statuses)));
+        }
+        if let Some(days) = self.unused_days {
+            parts.push(format!("unusedDays({days})"));
         }
         f.write_str(&parts.join(","))
     }

@@ -54,6 +54,9 @@ pub fn to_wire(r: &TokenRecord, fields: Option<&Fields>) -> ApiToken {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `owner("a")`, `personalAccessToken(true)`, `scope("x","y")`, `name("n")`, comma-separated.
+    /// Tessera extensions: `status("enabled","disabled","expired","expiring")` (expiring:
+    /// within 7 days) and `unusedDays(90)` (not used, or never used and not created, for
+    /// that many days).
     api_token_selector: Option<String>,
     /// `+f` adds to the default fields, `-f` removes, a bare list replaces.
     fields: Option<String>,
@@ -131,6 +134,7 @@ impl ListParams {
                     })?,
                 None => ListQuery::DEFAULT_PAGE_SIZE,
             },
+            now,
         };
         Ok((query, None))
     }

@@ -207,8 +207,7 @@ impl Service {
     /// owners and type (what the index counts); `None` means the store counts.
     fn count_from_index(&self, owner: Option<&str>, query: &ListQuery) -> Option<u64> {
         let selector = &query.selector;
-        let by_rows = !selector.scopes.is_empty() || !selector.names.is_empty();
-        if by_rows || query.from.is_some() || query.to.is_some() {
+        if selector.needs_rows() || query.from.is_some() || query.to.is_some() {
             return None;
         }
         let index = self.follower.as_ref()?.index();

@@ -13,6 +13,7 @@ mod hangups;
 mod helpers;
 mod hostile_input;
 mod listing;
+mod listing_lifecycle;
 mod migrate_db;
 mod nginx;
 mod operations;
