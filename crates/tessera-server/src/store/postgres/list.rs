@@ -95,7 +95,7 @@ pub async fn list_tokens(
     offset: u64,
     count: bool,
 ) -> StoreResult<TokenPage> {
-    // One repeatable-read transaction, so the count and the page agree.
+    // One repeatable-read transaction: the snapshot, any count and the page agree.
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)

@@ -103,7 +103,7 @@ pub async fn list_tokens(
     offset: u64,
     count: bool,
 ) -> StoreResult<TokenPage> {
-    // One read transaction, so the count and the page agree.
+    // One read transaction: the snapshot, any count and the page agree.
     let mut tx = pool.begin().await?;
     let snapshot = match snapshot {
         Some(s) => s,
