@@ -7,6 +7,7 @@
 //! [`Store::changes_since`] (see `crate::feed`).
 mod postgres;
 mod records;
+mod sql;
 mod sqlite;
 
 pub use postgres::PgStore;

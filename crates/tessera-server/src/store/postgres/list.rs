@@ -3,6 +3,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::rows::{token_from_row, TOKEN_COLUMNS};
 use crate::domain::query::ListQuery;
+use crate::store::sql::token_lifecycle;
 use crate::store::{order_by, StoreResult, TokenPage};
 
 /// Appends the WHERE clause of a listing (without paging) to `qb`.
@@ -40,50 +41,12 @@ fn push_filters<'a>(
         }
         qb.push(")");
     }
-    push_lifecycle(qb, query);
+    token_lifecycle(qb, query);
     if let Some(from) = query.from {
         qb.push(" AND last_used_at >= ").push_bind(from);
     }
     if let Some(to) = query.to {
         qb.push(" AND last_used_at <= ").push_bind(to);
-    }
-}
-
-/// `status(…)` and `unusedDays(n)`, decided as of the first page (`query.now`).
-fn push_lifecycle<'a>(qb: &mut QueryBuilder<'a, Postgres>, query: &'a ListQuery) {
-    use crate::domain::selector::EXPIRING_DAYS;
-    const DAY_MS: i64 = 24 * 3600 * 1000;
-    let (selector, now) = (&query.selector, query.now);
-    if !selector.statuses.is_empty() {
-        qb.push(" AND (");
-        for (i, status) in selector.statuses.iter().enumerate() {
-            if i > 0 {
-                qb.push(" OR ");
-            }
-            let live = "(expires_at IS NULL OR expires_at > ";
-            match status.as_str() {
-                "enabled" => qb
-                    .push(format!("(enabled = TRUE AND {live}"))
-                    .push_bind(now)
-                    .push("))"),
-                "disabled" => qb
-                    .push(format!("(enabled = FALSE AND {live}"))
-                    .push_bind(now)
-                    .push("))"),
-                "expired" => qb.push("(expires_at <= ").push_bind(now).push(")"),
-                _ => qb
-                    .push("(expires_at > ")
-                    .push_bind(now)
-                    .push(" AND expires_at <= ")
-                    .push_bind(now + EXPIRING_DAYS * DAY_MS)
-                    .push(")"),
-            };
-        }
-        qb.push(")");
-    }
-    if let Some(days) = selector.unused_days {
-        qb.push(" AND COALESCE(last_used_at, created_at) < ")
-            .push_bind(now - i64::from(days) * DAY_MS);
     }
 }
 
