@@ -5,13 +5,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tessera_api::{
-    ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, ParameterLocation,
-    UpdateTokenRequest,
+    ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, UpdateTokenRequest,
 };
 use utoipa::IntoParams;
 
 use super::authorized::{Authorized, TokensRead, TokensWrite};
 use super::extract::{ApiJson, ApiQuery};
+use super::paging::{page_key_alone, page_size, query_error};
 use crate::domain::query::{Field, Fields, ListQuery, PageKey, Position, Selector, Sort};
 use crate::domain::time::{self, Millis};
 use crate::error::ApiError;
@@ -72,10 +72,6 @@ pub struct ListParams {
     next_page_key: Option<String>,
 }
 
-fn query_error(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(ParameterLocation::Query, name, message)
-}
-
 impl ListParams {
     fn into_query(self, now: Millis) -> Result<(ListQuery, Option<Position>), ApiError> {
         if let Some(key) = &self.next_page_key {
@@ -87,12 +83,7 @@ impl ListParams {
                 &self.sort,
                 &self.page_size,
             ];
-            if others.iter().any(|p| p.is_some()) {
-                return Err(query_error(
-                    "nextPageKey",
-                    "When nextPageKey is given, no other query parameter may be",
-                ));
-            }
+            page_key_alone(&others)?;
             let key = PageKey::decode(key)
                 .ok_or_else(|| query_error("nextPageKey", "The page key is invalid"))?;
             return Ok((key.query, Some(key.at)));
@@ -120,20 +111,11 @@ impl ListParams {
                 .as_deref()
                 .map(|v| time::parse_bound(v, now).map_err(|e| query_error("to", e)))
                 .transpose()?,
-            page_size: match &self.page_size {
-                Some(v) => v
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=ListQuery::MAX_PAGE_SIZE).contains(n))
-                    .ok_or_else(|| {
-                        query_error(
-                            "pageSize",
-                            "pageSize must be a whole number from 1 to 10000",
-                        )
-                    })?,
-                None => ListQuery::DEFAULT_PAGE_SIZE,
-            },
+            page_size: page_size(
+                self.page_size.as_deref(),
+                ListQuery::DEFAULT_PAGE_SIZE,
+                ListQuery::MAX_PAGE_SIZE,
+            )?,
             now,
         };
         Ok((query, None))

@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use super::authorized::{AuditRead, Authorized};
 use super::extract::ApiQuery;
+use super::paging::{page_key_alone, page_size, query_error};
 use crate::domain::audit::{classify, parse_filter, success, AuditQuery};
 use crate::domain::time::{self, Millis};
 use crate::error::ApiError;
@@ -72,10 +73,6 @@ pub struct ListParams {
     sort: Option<String>,
 }
 
-fn query_error(path: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(ParameterLocation::Query, path, message)
-}
-
 impl ListParams {
     fn into_query(self, now: Millis) -> Result<(AuditQuery, Option<Resume>), ApiError> {
         if let Some(key) = &self.next_page_key {
@@ -86,12 +83,7 @@ impl ListParams {
                 &self.to,
                 &self.sort,
             ];
-            if others.iter().any(|p| p.is_some()) {
-                return Err(query_error(
-                    "nextPageKey",
-                    "When nextPageKey is given, no other query parameter may be",
-                ));
-            }
+            page_key_alone(&others)?;
             let key = PageKey::decode(key)
                 .ok_or_else(|| query_error("nextPageKey", "The page key is invalid"))?;
             return Ok((key.query, Some((key.after, key.total))));
@@ -113,17 +105,11 @@ impl ListParams {
                 Some("timestamp" | "+timestamp") => true,
                 Some(_) => return Err(query_error("sort", "Sort by timestamp or -timestamp")),
             },
-            page_size: match &self.page_size {
-                Some(v) => v
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=AuditQuery::MAX_PAGE_SIZE).contains(n))
-                    .ok_or_else(|| {
-                        query_error("pageSize", "pageSize must be a whole number from 1 to 5000")
-                    })?,
-                None => AuditQuery::DEFAULT_PAGE_SIZE,
-            },
+            page_size: page_size(
+                self.page_size.as_deref(),
+                AuditQuery::DEFAULT_PAGE_SIZE,
+                AuditQuery::MAX_PAGE_SIZE,
+            )?,
         };
         if query.from > query.to {
             return Err(query_error("from", "from must not be after to"));

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+mod paging;
 pub mod session;
 pub mod settings;
 mod users;
