@@ -413,7 +413,7 @@ async fn owner_grants(tx: &mut dyn StoreTx, token: &TokenRecord) -> Result<Scope
     }
     Ok(match tx.user(&token.owner).await? {
         Some(owner) if owner.admin => ScopeSet::ALL,
-        Some(owner) => owner.permissions,
+        Some(owner) => owner.permissions.without_admin_only(),
         None => ScopeSet::default(),
     })
 }

@@ -285,3 +285,42 @@ async fn only_admins_read_the_audit_log_and_only_admins_hold_its_scope() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Stored permissions outlive a demotion; auditLogs.read among them grants nothing: a PAT
+/// of the demoted user cannot be widened to it.
+#[tokio::test]
+async fn a_demoted_admin_cannot_widen_a_token_to_the_audit_scope() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let body = json!({"username": "root3", "admin": true, "permissions": ["auditLogs.read", "metrics.read"]});
+    let r = admin
+        .send_json(Method::POST, "/api/v2/tessera/users", body)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let password = r.json::<Value>().await.unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = admin
+        .send_json(
+            Method::PUT,
+            "/api/v2/tessera/users/root3",
+            json!({"admin": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let root3 = app.sign_in("root3", &password).await;
+    let (id, _) = root3.generate("t", &["metrics.read"]).await;
+    let r = root3
+        .send_json(
+            Method::PUT,
+            &format!("/api/v2/apiTokens/{id}"),
+            json!({"scopes": ["metrics.read", "auditLogs.read"]}),
+        )
+        .await;
+    let body = envelope(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(
+        body["error"]["constraintViolations"][0]["path"],
+        "scopes[1]"
+    );
+}
