@@ -58,11 +58,11 @@ async fn scope_picker_disables_scopes_the_user_lacks_and_selects_all_available()
     });
     tick().await;
     let boxes = root.query_selector_all("input[type=checkbox]").unwrap();
-    assert_eq!(boxes.length(), 17);
+    assert_eq!(boxes.length(), 18);
     let disabled = root
         .query_selector_all("input[type=checkbox]:disabled")
         .unwrap();
-    assert_eq!(disabled.length(), 14);
+    assert_eq!(disabled.length(), 15);
     let slo_all: web_sys::HtmlElement = root
         .query_selector("[aria-label='Select all available scopes in SLO']")
         .unwrap()

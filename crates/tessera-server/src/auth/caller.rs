@@ -170,9 +170,19 @@ impl Caller {
     }
 
     /// Only admins read the audit log: by session, or with a token carrying
-    /// `auditLogs.read` (which only administrators hold).
+    /// `auditLogs.read` whose owner is an administrator now (an environment token outlives
+    /// its creator's demotion; the log must not). Decided on a node that is current, so a
+    /// demotion made elsewhere holds here too.
     pub fn require_audit(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
-        self.require_admin(state, scope, "Only administrators may read the audit log")
+        const REFUSAL: &str = "Only administrators may read the audit log";
+        state.require_current()?;
+        self.require_admin(state, scope, REFUSAL)?;
+        match self {
+            Caller::Token { principal, .. } if !principal.owner.admin => {
+                Err(ApiError::Forbidden(REFUSAL.into()))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn require_admin(&self, state: &AppState, scope: Scope, refusal: &str) -> Result<(), ApiError> {

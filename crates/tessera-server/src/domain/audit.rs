@@ -60,6 +60,11 @@ pub fn classify(event: &str) -> (&'static str, &'static str) {
         .map_or(("GENERAL", "CONFIG"), |(_, t, c)| (*t, *c))
 }
 
+/// Whether Tessera writes this event (a page key naming another was not written by us).
+pub fn known_event(event: &str) -> bool {
+    EVENTS.iter().any(|(name, _, _)| *name == event)
+}
+
 /// Whether the event reports a success (a refused sign-in does not).
 pub fn success(event: &str) -> bool {
     event != "signin.failed"

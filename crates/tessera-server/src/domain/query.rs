@@ -222,7 +222,12 @@ impl PageKey {
         let key: PageKey = serde_json::from_slice(&bytes).ok()?;
         let size_ok = (1..=ListQuery::MAX_PAGE_SIZE).contains(&key.query.page_size);
         let in_range = key.at.snapshot >= 0 && key.at.offset <= Self::MAX_OFFSET;
-        (size_ok && in_range).then_some(key)
+        // `now` within a century of the epoch's year 2000..2200, and the selector as
+        // `Selector::parse` would have left it.
+        let now_ok = (946_684_800_000..=7_258_118_400_000).contains(&key.query.now);
+        let selector_ok = crate::domain::selector::Selector::parse(&key.query.selector.to_string())
+            .is_ok_and(|s| s == key.query.selector);
+        (size_ok && in_range && now_ok && selector_ok).then_some(key)
     }
 
     /// Far beyond any installation's token count, far below where `i64` and `u64` overflow.

@@ -91,6 +91,9 @@ impl Selector {
     }
 }
 
+/// More values than any real filter names; each becomes a bound SQL parameter.
+const MAX_VALUES: usize = 100;
+
 /// Splits `key("a","b"),key2(c)` into keys and values; `escape` makes the next character
 /// literal inside a quoted value (`\\` for `apiTokenSelector`, `~` for the audit log's
 /// `filter`, as in Dynatrace's).
@@ -104,6 +107,9 @@ pub(crate) fn criteria(input: &str, escape: char) -> Result<Vec<(&str, Vec<Strin
         let key = rest[..open].trim();
         let (args, after) = parse_args(&rest[open + 1..], escape)?;
         found.push((key, args));
+        if found.iter().map(|(_, a)| a.len()).sum::<usize>() > MAX_VALUES {
+            return Err(format!("At most {MAX_VALUES} values in all"));
+        }
         rest = after.trim_start();
         if let Some(next) = rest.strip_prefix(',') {
             rest = next.trim_start();

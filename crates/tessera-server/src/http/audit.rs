@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use super::authorized::{AuditRead, Authorized};
 use super::extract::ApiQuery;
 use super::paging::{page_key_alone, page_size, query_error};
-use crate::domain::audit::{classify, parse_filter, success, AuditQuery};
+use crate::domain::audit::{classify, known_event, parse_filter, success, AuditQuery};
 use crate::domain::time::{self, Millis};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,9 +48,16 @@ impl PageKey {
     fn decode(value: &str) -> Option<PageKey> {
         let bytes = URL_SAFE_NO_PAD.decode(value.trim()).ok()?;
         let key: PageKey = serde_json::from_slice(&bytes).ok()?;
-        (1..=AuditQuery::MAX_PAGE_SIZE)
-            .contains(&key.query.page_size)
-            .then_some(key)
+        let q = &key.query;
+        let size_ok = (1..=AuditQuery::MAX_PAGE_SIZE).contains(&q.page_size);
+        // As a filter could have made it: known events, no more values than it allows
+        // (each is a bound SQL parameter), a window in order.
+        let events_ok = q
+            .events
+            .as_ref()
+            .is_none_or(|e| e.iter().all(|e| known_event(e)));
+        let values = q.users.len() + q.entity_ids.len() + q.events.as_ref().map_or(0, Vec::len);
+        (size_ok && events_ok && values <= 200 && q.from <= q.to).then_some(key)
     }
 }
 

@@ -75,7 +75,10 @@ requirement!(
 pub struct AdminSession;
 
 impl Requirement for AdminSession {
-    fn check(caller: &Caller, _: &AppState) -> Result<(), ApiError> {
+    fn check(caller: &Caller, state: &AppState) -> Result<(), ApiError> {
+        // A demotion made on another node holds here too (writes re-check in the
+        // transaction; reads rely on the index being current).
+        state.require_current()?;
         match caller {
             Caller::Session { user, .. } if user.admin => Ok(()),
             Caller::Session { .. } => Err(ApiError::Forbidden(

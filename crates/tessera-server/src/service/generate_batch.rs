@@ -66,27 +66,35 @@ async fn run_batch(store: &Arc<dyn Store>, follower: Option<&Follower>, batch: V
         return;
     };
     if retry.len() == 1 {
-        return answer_all(retry, &error);
+        return answer_all(retry, error);
     }
     let mut failures = 0;
     let mut rest = retry.into_iter();
     while let Some(job) = rest.next() {
         match commit(store, follower, vec![job]).await {
             Err(Failure::Store(alone, e)) => {
-                answer_all(alone, &e);
                 failures += 1;
                 if failures == 2 {
-                    return answer_all(rest.collect(), &e);
+                    let e2 = same(&e);
+                    answer_all(alone, e);
+                    return answer_all(rest.collect(), e2);
                 }
+                answer_all(alone, e);
             }
-            _ => failures = 0,
+            Err(Failure::Answered) => failures += 1,
+            Ok(()) => failures = 0,
         }
     }
 }
 
-fn answer_all(jobs: Vec<Job>, error: &ApiError) {
+/// Answers every job with `error`: the first with it as it is (a conflict stays a
+/// conflict), the others with the same status.
+fn answer_all(jobs: Vec<Job>, error: ApiError) {
+    let copy = same(&error);
+    let mut first = Some(error);
     for job in jobs {
-        let _ = job.reply.send(Err(same(error)));
+        let e = first.take().unwrap_or_else(|| same(&copy));
+        let _ = job.reply.send(Err(e));
     }
 }
 
@@ -126,7 +134,11 @@ async fn commit(
     let last_change = match tx.commit().await {
         Ok(seq) => seq,
         Err(e) => {
-            answer_all(batch, &e.into());
+            // Those refused by policy get their own answer; the others the commit's error.
+            let e: ApiError = e.into();
+            for (job, result) in batch.into_iter().zip(results) {
+                let _ = job.reply.send(result.and(Err(same(&e))));
+            }
             return Err(Failure::Answered);
         }
     };

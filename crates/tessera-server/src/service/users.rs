@@ -209,6 +209,14 @@ impl Service {
             if patch.is_empty() {
                 return Ok((before, None));
             }
+            // Someone who is not (or no longer) an administrator keeps no admin-only scope
+            // among their stored permissions.
+            if !patch.admin.unwrap_or(before.admin) && patch.permissions.is_none() {
+                let kept = before.permissions.without_admin_only();
+                if kept != before.permissions {
+                    patch.permissions = Some(kept);
+                }
+            }
             let after = tx.update_user(&username, &patch).await?;
             // Dropping the transaction on this error rolls the update back.
             check_admin_only(after.admin, patch.permissions)?;

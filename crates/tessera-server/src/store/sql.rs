@@ -109,18 +109,21 @@ where
                     .push_bind(now)
                     .push("))"),
                 "expired" => qb.push("(expires_at <= ").push_bind(now).push(")"),
-                _ => qb
+                "expiring" => qb
                     .push("(expires_at > ")
                     .push_bind(now)
                     .push(" AND expires_at <= ")
-                    .push_bind(now + EXPIRING_DAYS * DAY_MS)
+                    .push_bind(now.saturating_add(EXPIRING_DAYS * DAY_MS))
                     .push(")"),
+                // `Selector::parse` and `PageKey::decode` let no other value through.
+                _ => qb.push("1 = 0"),
             };
         }
         qb.push(")");
     }
     if let Some(days) = selector.unused_days {
-        qb.push(" AND COALESCE(last_used_at, created_at) < ")
-            .push_bind(now - i64::from(days) * DAY_MS);
+        // At least `days` days: a last use exactly that long ago counts as unused.
+        qb.push(" AND COALESCE(last_used_at, created_at) <= ")
+            .push_bind(now.saturating_sub(i64::from(days) * DAY_MS));
     }
 }

@@ -323,4 +323,71 @@ async fn a_demoted_admin_cannot_widen_a_token_to_the_audit_scope() {
         body["error"]["constraintViolations"][0]["path"],
         "scopes[1]"
     );
+    // And the demotion took it out of the stored permissions.
+    let user: Value = admin
+        .get("/api/v2/tessera/users/root3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["permissions"], json!(["metrics.read"]));
+}
+
+/// An environment token outlives its creator's demotion (another admin may enable it
+/// again); reading the audit log needs an owner who is an administrator now.
+#[tokio::test]
+async fn an_environment_token_of_a_demoted_admin_cannot_read_the_log() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "env", "scopes": ["auditLogs.read"], "personalAccessToken": false});
+    let r = admin
+        .send_json(Method::POST, "/api/v2/apiTokens", body)
+        .await;
+    let created: Value = r.json().await.unwrap();
+    let (id, token) = (
+        created["id"].as_str().unwrap().to_owned(),
+        created["token"].as_str().unwrap().to_owned(),
+    );
+    let r = app
+        .token_client(&token)
+        .send(Method::GET, "/api/v2/auditlogs", None)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = admin
+        .send_json(
+            Method::POST,
+            "/api/v2/tessera/users",
+            json!({"username": "root2", "admin": true}),
+        )
+        .await;
+    let password = r.json::<Value>().await.unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root2 = app.sign_in("root2", &password).await;
+    let r = root2
+        .send_json(
+            Method::PUT,
+            "/api/v2/tessera/users/admin",
+            json!({"admin": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = root2
+        .send_json(
+            Method::PUT,
+            &format!("/api/v2/apiTokens/{id}"),
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "an admin may enable it again"
+    );
+    let r = app
+        .token_client(&token)
+        .send(Method::GET, "/api/v2/auditlogs", None)
+        .await;
+    envelope(r, StatusCode::FORBIDDEN).await;
 }

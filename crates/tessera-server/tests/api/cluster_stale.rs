@@ -35,6 +35,11 @@ async fn nginx_routes_around_a_node_that_cannot_confirm_it_is_current() {
     };
     b.eventually_check(&token, "metrics.read", StatusCode::NO_CONTENT)
         .await;
+    let admin_on_b = b.admin().await;
+    assert_eq!(
+        admin_on_b.get("/api/v2/auditlogs").await.status(),
+        StatusCode::OK
+    );
 
     relay.cut();
     let cut = Instant::now();
@@ -47,6 +52,11 @@ async fn nginx_routes_around_a_node_that_cannot_confirm_it_is_current() {
     }
     for _ in 0..12 {
         assert_eq!(through().await, StatusCode::OK, "{}", nginx.error_log());
+    }
+    // Admin reads on a stale node could miss a demotion made elsewhere: refused too.
+    for path in ["/api/v2/auditlogs", "/api/v2/tessera/users"] {
+        let status = admin_on_b.get(path).await.status();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
     }
     // Revoked on a; b cannot hear of it, so it must not be the one that answers.
     let r = admin

@@ -109,11 +109,44 @@ async fn status_and_unused_days_select_what_the_admin_page_shows() {
     assert_eq!(names(r#"status("disabled","expired")"#).await, "be");
     assert_eq!(names("unusedDays(90)").await, "f");
     assert_eq!(names(r#"unusedDays(90),status("disabled")"#).await, "");
+    // A page key whose query was edited (a `now` far away, a status no selector can hold)
+    // is refused before it reaches SQL or arithmetic.
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let first: Value = admin
+        .get("/api/v2/apiTokens?pageSize=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = first["nextPageKey"].as_str().unwrap();
+    let key: Value = serde_json::from_slice(&engine.decode(key).unwrap()).unwrap();
+    let odd_selector = json!({"owners": [], "personal": null, "scopes": [], "names": [],
+        "statuses": ["nope"], "unused_days": null});
+    for (field, value) in [
+        ("now", json!(i64::MAX)),
+        ("now", json!(i64::MIN)),
+        ("selector", odd_selector),
+    ] {
+        let mut forged = key.clone();
+        forged["query"][field] = value;
+        let forged = engine.encode(serde_json::to_vec(&forged).unwrap());
+        let r = admin
+            .get(&format!("/api/v2/apiTokens?nextPageKey={forged}"))
+            .await;
+        let body = envelope(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(
+            body["error"]["constraintViolations"][0]["path"], "nextPageKey",
+            "{field}"
+        );
+    }
+    let long = format!("owner({})", vec!["\"a\""; 101].join(","));
     for bad in [
         r#"status("nope")"#,
         "unusedDays(0)",
         "unusedDays(x)",
         "unusedDays(1,2)",
+        long.as_str(),
     ] {
         let q = format!("/api/v2/apiTokens?apiTokenSelector={}", urlencoding(bad));
         let body = envelope(admin.get(&q).await, StatusCode::BAD_REQUEST).await;
