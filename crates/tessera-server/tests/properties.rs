@@ -164,7 +164,7 @@ proptest! {
         total in any::<u64>(),
     ) {
         let key = PageKey {
-            query: ListQuery { selector, fields, sort: Sort::parse(&sort).unwrap(), from, to, page_size, now: 0 },
+            query: ListQuery { selector, fields, sort: Sort::parse(&sort).unwrap(), from, to, page_size, now: 1_800_000_000_000 },
             at: Position { snapshot, offset, total },
         };
         // Keys this server writes round-trip; forged ranges are refused (issue 13).

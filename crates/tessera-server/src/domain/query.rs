@@ -278,6 +278,7 @@ mod tests {
         let key = PageKey {
             query: ListQuery {
                 page_size: 5,
+                now: 1_800_000_000_000,
                 ..ListQuery::default()
             },
             at: Position {
