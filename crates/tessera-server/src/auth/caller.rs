@@ -251,10 +251,16 @@ pub async fn session_user(
     let cookie = session::cookie_value(&parts.headers, state.settings.secure_cookie)
         .ok_or(ApiError::Unauthorized)?;
     let digest = session::digest(&cookie);
+    // Sessions live in the database: when it cannot be read, the caller is told to come
+    // back (503, as a stale node answers tokens), not that the server broke.
     let record = state
         .store()
         .session(&digest)
-        .await?
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "reading a session failed");
+            ApiError::Unavailable("The database cannot be reached; try again shortly".into())
+        })?
         .ok_or(ApiError::Unauthorized)?;
     let now = time::now();
     // An idle or too old session is refused here; the periodic sweep removes its row.
