@@ -1,4 +1,4 @@
-//! Token use cases: generate, read, list, update, delete — with the rules of SPEC §4 on who
+//! Token use cases: generate, read, update, delete (listing: `listing.rs`) — with the rules of SPEC §4 on who
 //! may touch which token and which scopes a token may carry.
 use tessera_api::{
     ConstraintViolation, CreateTokenRequest, ParameterLocation, Scope, UpdateTokenRequest,
@@ -7,9 +7,6 @@ use tessera_api::{
 use super::{Actor, Service};
 use crate::domain::names::TokenName;
 use crate::domain::patch::Patch;
-use std::collections::BTreeSet;
-
-use crate::domain::query::{ListQuery, Position};
 use crate::domain::scope_set::ScopeSet;
 use crate::domain::time;
 use crate::domain::token::{Token, TokenId, TokenParseError};
@@ -106,14 +103,6 @@ fn visible_to(actor: &Actor, record: Option<TokenRecord>) -> Result<TokenRecord,
         .ok_or_else(|| ApiError::not_found("Token"))
 }
 
-/// A page of a listing as the API shows it.
-pub struct Listed {
-    pub tokens: Vec<TokenRecord>,
-    pub total: u64,
-    /// Where the next page starts, if any.
-    pub next: Option<Position>,
-}
-
 /// What `create` hands back: the stored token and the token itself, shown this once.
 pub struct Generated {
     pub record: TokenRecord,
@@ -164,61 +153,6 @@ impl Service {
             return Err(ApiError::not_found("Token"));
         }
         Ok(record)
-    }
-
-    /// A page of tokens: everyone's for those who see all, else the actor's own. The total
-    /// is counted once, on the first page, and carried in the position of the next.
-    pub async fn list_tokens(
-        &self,
-        actor: &Actor,
-        query: &ListQuery,
-        at: Option<Position>,
-    ) -> Result<Listed, ApiError> {
-        let owner = (!actor.sees_all_tokens()).then_some(actor.username.as_str());
-        let known = match at {
-            Some(at) => Some(at.total),
-            None => self.count_from_index(owner, query),
-        };
-        let (snapshot, offset) = at.map_or((None, 0), |at| (Some(at.snapshot), at.offset));
-        let page = self
-            .store
-            .list_tokens(owner, query, snapshot, offset, known.is_none())
-            .await?;
-        let shown = offset + page.tokens.len() as u64;
-        // An index count may trail another node's insert by the feed's delay; the total
-        // never claims fewer rows than the pages hold.
-        let total = known
-            .or(page.total)
-            .unwrap_or_default()
-            .max(shown + u64::from(page.more));
-        let next = (page.more && !page.tokens.is_empty()).then_some(Position {
-            snapshot: page.snapshot,
-            offset: shown,
-            total,
-        });
-        Ok(Listed {
-            tokens: page.tokens,
-            total,
-            next,
-        })
-    }
-
-    /// The total of a first page from the index, when the selector names no more than
-    /// owners and type (what the index counts); `None` means the store counts.
-    fn count_from_index(&self, owner: Option<&str>, query: &ListQuery) -> Option<u64> {
-        let selector = &query.selector;
-        if selector.needs_rows() || query.from.is_some() || query.to.is_some() {
-            return None;
-        }
-        let index = self.follower.as_ref()?.index();
-        let named: BTreeSet<&str> = selector.owners.iter().map(String::as_str).collect();
-        let owners = match owner {
-            Some(me) if named.is_empty() || named.contains(me) => Some(BTreeSet::from([me])),
-            Some(_) => Some(BTreeSet::new()),
-            None if named.is_empty() => None,
-            None => Some(named),
-        };
-        Some(index.count_tokens(owners.as_ref(), selector.personal))
     }
 
     /// Renames, enables or disables a token, or replaces its scopes.
