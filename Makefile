@@ -44,6 +44,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p tessera-console --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p tessera-console --all-targets --features admin --target wasm32-unknown-unknown -- -D warnings
 
 ## Licenses, banned and duplicate crates, sources (advisories need the network; see deny.toml).
 ## cargo deny reads every platform's crates; a build fetches only this one's, so fetch all.

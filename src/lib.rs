@@ -1,6 +1,7 @@
 //! Tessera's web console: sign in, manage personal access tokens, and (for admins) turn
 //! the feature on or off. `api` is the only module that speaks HTTP.
 pub mod api;
+pub mod bundle;
 pub mod components;
 pub mod format;
 pub mod forms;
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{GeneratePage, LoginPage, NotFoundPage, TokenSettingsPage, TokensPage};
+use crate::pages::{GeneratePage, LoginPage, NotFoundPage, TokensPage};
 
 /// The whole console: contexts, the leave guard and the routes.
 #[component]
@@ -26,8 +27,23 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/personal-access-tokens") view=TokensPage/>
                 <Route path=path!("/personal-access-tokens/new") view=GeneratePage/>
-                <Route path=path!("/settings/integration/token-settings") view=TokenSettingsPage/>
+                <AdminRoutes/>
             </Routes>
         </Router>
     }
 }
+
+/// The administrators' pages (`crate::bundle`): routes in their build, none in everyone's.
+#[cfg(feature = "admin")]
+#[component(transparent)]
+fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
+    use crate::pages::admin::*;
+    view! {
+        <Route path=path!("/settings/integration/token-settings") view=TokenSettingsPage/>
+    }
+    .into_inner()
+}
+
+#[cfg(not(feature = "admin"))]
+#[component(transparent)]
+fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {}

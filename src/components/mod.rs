@@ -7,6 +7,7 @@ pub mod shell;
 pub mod show_once;
 pub mod spinner;
 pub mod switch;
+pub mod token_table;
 pub mod user_menu;
 
 pub use confirm_dialog::ConfirmDialog;
@@ -16,4 +17,5 @@ pub use shell::{Crumb, Shell};
 pub use show_once::ShowOnce;
 pub use spinner::Spinner;
 pub use switch::Switch;
+pub use token_table::{TableSkeleton, TokenTable};
 pub use user_menu::UserMenu;

@@ -75,17 +75,14 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
                         <li>
                             <span class="nav-section">"Settings"</span>
                             <ul>
-                                <li>
-                                    <span class="nav-section nested">"Integration"</span>
-                                    <ul>
-                                        <li>
-                                            <a href="/settings/integration/token-settings"
-                                               aria-current=move || (path() == "/settings/integration/token-settings").then_some("page")>
-                                                "Token settings"
-                                            </a>
-                                        </li>
-                                    </ul>
-                                </li>
+                                <NavGroup label="Integration" links=&[
+                                    ("/settings/integration/token-settings", "Token settings"),
+                                ]/>
+                                <NavGroup label="Access control" links=&[
+                                    ("/settings/access-control/access-tokens", "Access tokens"),
+                                    ("/settings/access-control/users", "Users"),
+                                    ("/settings/access-control/audit-log", "Audit log"),
+                                ]/>
                             </ul>
                         </li>
                     </Show>
@@ -114,5 +111,27 @@ pub fn Shell(crumbs: Vec<Crumb>, children: ChildrenFn) -> impl IntoView {
                 }}
             </main>
         </div>
+    }
+}
+
+/// A titled group of settings links; the current page is marked. Links into the other
+/// build of the console load it (`crate::bundle`).
+#[component]
+fn NavGroup(label: &'static str, links: &'static [(&'static str, &'static str)]) -> impl IntoView {
+    let location = use_location();
+    view! {
+        <li>
+            <span class="nav-section nested">{label}</span>
+            <ul>
+                {links.iter().map(|&(href, text)| view! {
+                    <li>
+                        <a href=href rel=crate::bundle::rel(href)
+                           aria-current=move || (location.pathname.get() == href).then_some("page")>
+                            {text}
+                        </a>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </li>
     }
 }

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::components::Spinner;
@@ -30,7 +29,7 @@ pub fn login_then(here: &str) -> String {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
+    let nav = use_navigate();
     let query = use_query_map();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -39,16 +38,9 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || safe_next(query.with_untracked(|q| q.get("next")));
 
     // Already signed in: go on.
-    let nav = navigate.clone();
     Effect::new(move |_| {
         if matches!(session.state.get(), SessionState::SignedIn(_)) {
-            nav(
-                &next(),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            crate::bundle::go(&nav, &next(), true);
         }
     });
 

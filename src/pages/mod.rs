@@ -1,12 +1,12 @@
-//! One file per routed page.
+//! One file per routed page; the administrators' pages in `admin` (their own build).
+#[cfg(feature = "admin")]
+pub mod admin;
 mod generate;
 mod login;
 mod not_found;
-mod token_settings;
 mod tokens;
 
 pub use generate::GeneratePage;
 pub use login::{login_then, LoginPage};
 pub use not_found::{NoAccess, NotFoundPage};
-pub use token_settings::TokenSettingsPage;
 pub use tokens::TokensPage;

@@ -15,14 +15,15 @@ pub fn NotFoundPage() -> impl IntoView {
     }
 }
 
-/// Shown in place of a page the signed-in user may not see.
+/// Shown in place of a page the signed-in user may not see; `what` completes "Only
+/// administrators can …".
 #[component]
-pub fn NoAccess() -> impl IntoView {
+pub fn NoAccess(what: &'static str) -> impl IntoView {
     view! {
         <div class="card centered">
             <p class="eyebrow">"No access"</p>
             <h1>"You don't have access to this page"</h1>
-            <p>"Only administrators can change token settings. Ask an administrator if you need a change."</p>
+            <p>"Only administrators can " {what} ". Ask an administrator if you need a change."</p>
             <a class="button" href="/personal-access-tokens">"Back to personal access tokens"</a>
         </div>
     }

@@ -1,6 +1,7 @@
 //! The built console: static files with precompressed variants (`.br`, `.gz`, written at
 //! build time), long-lived caching for content-hashed files, `no-cache` for `index.html`,
-//! and `index.html` for every other path so deep links load the console.
+//! and `index.html` for every other path so deep links load the console — `admin.html`
+//! (the administrators' build, when there is one) for paths under `/settings/`.
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -13,30 +14,42 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 
-/// Serves `dir`, falling back to its `index.html`.
+/// The console pages: `index.html`, and `admin.html` when the admin build is there.
+const PAGES: [&str; 2] = ["index.html", "admin.html"];
+
+/// Serves `dir`, falling back to its `index.html` (`admin.html` under `/settings/`).
 pub fn service(dir: &Path) -> Router {
-    let index = dir.join("index.html");
+    let page = |name: &str| {
+        ServeFile::new(dir.join(name))
+            .precompressed_br()
+            .precompressed_gzip()
+    };
     let files = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(true)
-        .fallback(
-            ServeFile::new(index)
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
+        .fallback(page("index.html"));
+    let admin = if dir.join("admin.html").is_file() {
+        page("admin.html")
+    } else {
+        page("index.html")
+    };
     Router::new()
+        .route_service("/settings", admin.clone())
+        .route_service("/settings/{*rest}", admin)
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_headers))
 }
 
-/// Trunk names built files `<name>-<16 hex digits>[_bg].<ext>`: their content never changes.
+/// Trunk names built files `<name>-<hash>[_bg].<ext>`: their content never changes. The
+/// hash is a 64-bit number in hex without leading zeros (so 16 digits, sometimes fewer).
 fn is_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
     let stem = file.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 async fn cache_headers(request: Request<Body>, next: Next) -> Response {
@@ -58,11 +71,12 @@ async fn cache_headers(request: Request<Body>, next: Next) -> Response {
 }
 
 /// The Content-Security-Policy for the console: scripts only from this origin, plus the
-/// inline module loader Trunk writes into `index.html`, allowed by its SHA-256.
+/// inline module loaders Trunk writes into the pages, allowed by their SHA-256.
 pub fn content_security_policy(assets: Option<&PathBuf>) -> String {
-    let html = assets
-        .and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok())
-        .unwrap_or_default();
+    let html: String = PAGES
+        .iter()
+        .filter_map(|page| std::fs::read_to_string(assets?.join(page)).ok())
+        .collect();
     let hashes: String = inline_scripts(&html)
         .map(|script| {
             format!(
@@ -96,6 +110,8 @@ mod tests {
         assert!(is_hashed("/tessera-console-0123456789abcdef_bg.wasm"));
         assert!(is_hashed("/tessera-console-0123456789abcdef.js"));
         assert!(is_hashed("/style-fedcba9876543210.css"));
+        // A hash with a leading zero is written with 15 digits (seen in a real build).
+        assert!(is_hashed("/tessera-console-8803bbf6e78ad53_bg.wasm"));
         assert!(!is_hashed("/index.html"));
         assert!(!is_hashed("/favicon.svg"));
         assert!(!is_hashed("/personal-access-tokens/new"));

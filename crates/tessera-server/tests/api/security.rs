@@ -193,3 +193,44 @@ async fn the_console_is_served_with_deep_links_caching_and_precompression() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn settings_pages_load_the_admin_build_and_its_loader_is_allowed() {
+    let assets = fake_console();
+    let admin = "<!DOCTYPE html><html><head><script type=\"module\">import('/admin-fedcba9876543210.js')</script></head><body></body></html>";
+    std::fs::write(assets.path().join("admin.html"), admin).unwrap();
+    let app = TestApp::spawn_with(&["--assets", assets.path().to_str().unwrap()]).await;
+    let client = reqwest::Client::new();
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s));
+    for (path, loader) in [
+        (
+            "/settings/access-control/users",
+            "/admin-fedcba9876543210.js",
+        ),
+        (
+            "/settings/integration/token-settings",
+            "/admin-fedcba9876543210.js",
+        ),
+        ("/settings", "/admin-fedcba9876543210.js"),
+        ("/personal-access-tokens", "/app-0123456789abcdef.js"),
+        ("/settingsx", "/app-0123456789abcdef.js"),
+    ] {
+        let r = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{path}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        // Either page may be loaded from the other, so both loaders are allowed on each.
+        for script in [
+            "import('/admin-fedcba9876543210.js')",
+            "import('/app-0123456789abcdef.js')",
+        ] {
+            assert!(csp.contains(&hash(script.as_bytes())), "{path}: {csp}");
+        }
+        assert!(r.text().await.unwrap().contains(loader), "{path}");
+    }
+}

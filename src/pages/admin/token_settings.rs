@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
-use super::NoAccess;
 use crate::api;
 use crate::components::{Crumb, Shell, Spinner, Switch};
+use crate::pages::NoAccess;
 use crate::state::use_session;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,7 @@ pub fn TokenSettingsPage() -> impl IntoView {
     ];
     view! {
         <Shell crumbs=crumbs>
-            {move || if use_session().is_admin() { view! { <Settings/> }.into_any() } else { view! { <NoAccess/> }.into_any() }}
+            {move || if use_session().is_admin() { view! { <Settings/> }.into_any() } else { view! { <NoAccess what="change token settings"/> }.into_any() }}
         </Shell>
     }
 }
