@@ -16,7 +16,8 @@ for (const scheme of ['light', 'dark']) {
   test(`screenshots of every page (${scheme})`, () => withPage(browser, server, `screenshots-${scheme}`, async (page) => {
     mkdirSync(OUT, { recursive: true });
     const shot = async (name) => {
-      await page.evaluate(() => document.activeElement?.blur());
+      // From the top: a full-page shot of a scrolled page puts the sticky top bar midway.
+      await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
       const path = join(OUT, `${name}-${scheme}.png`);
       await page.screenshot({ path, fullPage: true });
       assert.ok(statSync(path).size > 5_000, `${path} is a real picture`);
@@ -47,15 +48,23 @@ for (const scheme of ['light', 'dark']) {
   }, { colorScheme: scheme }));
 }
 
-test('screenshot of token settings (light and dark)', async () => {
+test('screenshots of the administrators\' pages (light and dark)', async () => {
   for (const scheme of ['light', 'dark']) {
     await withPage(browser, server, `settings-${scheme}`, async (page) => {
       await signIn(page, 'admin');
-      await page.goto('/settings/integration/token-settings');
-      await page.getByRole('switch', { name: 'Enable personal access tokens' }).waitFor();
-      const path = join(OUT, `token-settings-${scheme}.png`);
-      await page.screenshot({ path, fullPage: true });
-      assert.ok(statSync(path).size > 5_000);
+      const pages = [
+        ['token-settings', '/settings/integration/token-settings', '.switch'],
+        ['access-tokens', '/settings/access-control/access-tokens', 'table.tokens tbody tr'],
+        ['users', '/settings/access-control/users', 'table.users tbody tr'],
+        ['audit-log', '/settings/access-control/audit-log', 'table.audit tbody tr'],
+      ];
+      for (const [name, path, ready] of pages) {
+        await page.goto(path);
+        await page.locator(ready).first().waitFor();
+        const file = join(OUT, `${name}-${scheme}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        assert.ok(statSync(file).size > 5_000);
+      }
     }, { colorScheme: scheme });
   }
 });

@@ -67,7 +67,7 @@ async fn error_from(response: Response) -> ApiError {
     }
 }
 
-async fn send(request: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
+pub(crate) async fn send(request: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
     let response = request
         .map_err(ApiError::network)?
         .send()
@@ -80,7 +80,9 @@ async fn send(request: Result<Request, gloo_net::Error>) -> ApiResult<Response> 
     }
 }
 
-async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {
+pub(crate) async fn json<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+) -> ApiResult<T> {
     let response = send(request).await?;
     response.json::<T>().await.map_err(|e| ApiError {
         status: response.status(),
@@ -89,11 +91,14 @@ async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) ->
     })
 }
 
-fn with_csrf(builder: RequestBuilder, csrf: &str) -> RequestBuilder {
+pub(crate) fn with_csrf(builder: RequestBuilder, csrf: &str) -> RequestBuilder {
     builder.header("X-CSRF-Token", csrf)
 }
 
-fn body<T: Serialize>(builder: RequestBuilder, value: &T) -> Result<Request, gloo_net::Error> {
+pub(crate) fn body<T: Serialize>(
+    builder: RequestBuilder,
+    value: &T,
+) -> Result<Request, gloo_net::Error> {
     builder.json(value)
 }
 

@@ -38,6 +38,11 @@ pub fn parse_iso(value: &str) -> Option<f64> {
     (!ms.is_nan()).then_some(ms)
 }
 
+/// The ISO-8601 form of epoch milliseconds.
+pub fn iso(ms: f64) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
+}
+
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
@@ -64,7 +69,9 @@ pub fn exact(ms: f64) -> String {
         .unwrap_or_default()
 }
 
-/// Initials for the user menu: "Alice Analyst" → "AA", "admin" → "AD".
+/// Initials for the user menu: "Alice Analyst" → "AA", "admin" → "ad" (the avatar's CSS
+/// shows them in capitals: `str::to_uppercase` would add Unicode's case tables to the
+/// wasm, about 5 KB with brotli).
 pub fn initials(display_name: &str) -> String {
     let words: Vec<&str> = display_name.split_whitespace().collect();
     let letters: String = match words.as_slice() {
@@ -72,7 +79,7 @@ pub fn initials(display_name: &str) -> String {
         [one] => one.chars().take(2).collect(),
         [first, .., last] => first.chars().take(1).chain(last.chars().take(1)).collect(),
     };
-    letters.to_uppercase()
+    letters
 }
 
 #[cfg(test)]
@@ -94,7 +101,7 @@ mod tests {
     #[test]
     fn initials_take_first_and_last_words() {
         assert_eq!(initials("Alice Analyst"), "AA");
-        assert_eq!(initials("admin"), "AD");
+        assert_eq!(initials("admin"), "ad");
         assert_eq!(initials("Mary Ann Smith"), "MS");
         assert_eq!(initials(""), "");
     }

@@ -99,6 +99,13 @@ pub struct ScopeSelection {
 }
 
 impl ScopeSelection {
+    /// The scopes of these API values (unknown values are left out).
+    pub fn from_values(values: &[String]) -> ScopeSelection {
+        ScopeSelection {
+            selected: values.iter().filter_map(|v| Scope::parse(v)).collect(),
+        }
+    }
+
     pub fn is_selected(&self, scope: Scope) -> bool {
         self.selected.contains(&scope)
     }

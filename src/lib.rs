@@ -1,6 +1,9 @@
 //! Tessera's web console: sign in, manage personal access tokens, and (for admins) turn
 //! the feature on or off. `api` is the only module that speaks HTTP.
+pub mod admin_query;
 pub mod api;
+#[cfg(feature = "admin")]
+pub mod api_admin;
 pub mod bundle;
 pub mod components;
 pub mod format;
@@ -40,6 +43,12 @@ fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     use crate::pages::admin::*;
     view! {
         <Route path=path!("/settings/integration/token-settings") view=TokenSettingsPage/>
+        <Route path=path!("/settings/access-control/access-tokens") view=AccessTokensPage/>
+        <Route path=path!("/settings/access-control/access-tokens/new") view=NewEnvironmentTokenPage/>
+        <Route path=path!("/settings/access-control/users") view=UsersPage/>
+        <Route path=path!("/settings/access-control/users/new") view=NewUserPage/>
+        <Route path=path!("/settings/access-control/users/:username") view=EditUserPage/>
+        <Route path=path!("/settings/access-control/audit-log") view=AuditLogPage/>
     }
     .into_inner()
 }

@@ -10,10 +10,13 @@ pub fn ConfirmDialog(
     #[prop(into)] open: Signal<bool>,
     #[prop(into)] title: Signal<String>,
     #[prop(into)] message: Signal<String>,
-    #[prop(into)] confirm_label: String,
+    #[prop(into)] confirm_label: Signal<String>,
     #[prop(into, default = Signal::from(false))] busy: Signal<bool>,
     on_confirm: Callback<()>,
     on_cancel: Callback<()>,
+    /// Prefix of the dialog's element ids, when a page has more than one dialog.
+    #[prop(default = "confirm")]
+    id: &'static str,
 ) -> impl IntoView {
     let dialog: NodeRef<Dialog> = NodeRef::new();
     Effect::new(move |_| {
@@ -28,15 +31,15 @@ pub fn ConfirmDialog(
         <dialog
             node_ref=dialog
             class="dialog"
-            aria-labelledby="confirm-title"
-            aria-describedby="confirm-message"
+            aria-labelledby=format!("{id}-title")
+            aria-describedby=format!("{id}-message")
             on:cancel=move |ev: web_sys::Event| {
                 ev.prevent_default();
                 on_cancel.run(());
             }
         >
-            <h2 id="confirm-title">{move || title.get()}</h2>
-            <p id="confirm-message">{move || message.get()}</p>
+            <h2 id=format!("{id}-title")>{move || title.get()}</h2>
+            <p id=format!("{id}-message")>{move || message.get()}</p>
             <div class="dialog-actions">
                 <button type="button" class="button" autofocus on:click=move |_| on_cancel.run(())>
                     "Cancel"
@@ -50,7 +53,7 @@ pub fn ConfirmDialog(
                     <Show when=move || busy.get()>
                         <Spinner label="Working"/>
                     </Show>
-                    {confirm_label}
+                    {move || confirm_label.get()}
                 </button>
             </div>
         </dialog>

@@ -14,7 +14,7 @@ pub use confirm_dialog::ConfirmDialog;
 pub use relative_time::RelativeTime;
 pub use scope_picker::ScopePicker;
 pub use shell::{Crumb, Shell};
-pub use show_once::ShowOnce;
+pub use show_once::{Secret, ShowOnce};
 pub use spinner::Spinner;
 pub use switch::Switch;
 pub use token_table::{TableSkeleton, TokenTable};

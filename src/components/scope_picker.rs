@@ -10,13 +10,19 @@ pub fn ScopePicker(
     selection: RwSignal<ScopeSelection>,
     #[prop(into)] held: Signal<Vec<Scope>>,
     #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "Scopes")] legend: &'static str,
+    #[prop(
+        default = "Choose what the token may do. Available scopes are bound to your permissions."
+    )]
+    hint: &'static str,
+    /// Said of a scope that cannot be ticked.
+    #[prop(default = " — you don't have this permission, so a token can't have it.")]
+    reason: &'static str,
 ) -> impl IntoView {
     view! {
         <fieldset class="scopes" aria-describedby="scopes-hint scopes-error" aria-invalid=move || error.get().is_some().to_string()>
-            <legend>"Scopes"</legend>
-            <p id="scopes-hint" class="hint">
-                "Choose what the token may do. Available scopes are bound to your permissions."
-            </p>
+            <legend>{legend}</legend>
+            <p id="scopes-hint" class="hint">{hint}</p>
             <p id="scopes-error" class="field-error" role="alert">{move || error.get()}</p>
             <div class="scope-groups">
                 {ScopeGroup::ALL.into_iter().map(|group| {
@@ -24,7 +30,7 @@ pub fn ScopePicker(
                     view! {
                         <section class="scope-group" aria-labelledby=format!("group-{group:?}")>
                             <header>
-                                <h3 id=format!("group-{group:?}")>{group.display_name()}</h3>
+                                <h2 class="group-title" id=format!("group-{group:?}")>{group.display_name()}</h2>
                                 <button
                                     type="button"
                                     class="link-button"
@@ -65,9 +71,7 @@ pub fn ScopePicker(
                                             <p class="scope-desc" id=format!("{id}-desc")>
                                                 {scope.description()}
                                                 <Show when=lacks>
-                                                    <span class="reason">
-                                                        " — you don't have this permission, so a token can't have it."
-                                                    </span>
+                                                    <span class="reason">{reason}</span>
                                                 </Show>
                                             </p>
                                         </li>

@@ -21,7 +21,7 @@ pub fn GeneratePage() -> impl IntoView {
         Crumb::link("Personal access tokens", "/personal-access-tokens"),
         Crumb::here("Generate new token"),
     ];
-    view! { <Shell crumbs=crumbs><Generate/></Shell> }
+    view! { <Shell crumbs=crumbs><Generate personal=true back="/personal-access-tokens"/></Shell> }
 }
 
 fn today() -> String {
@@ -34,17 +34,19 @@ fn today() -> String {
     )
 }
 
+/// The generate form, then the show-once panel; `back` is where Cancel and Done go. A
+/// personal token needs PATs on; an environment token (admins) does not.
 #[component]
-fn Generate() -> impl IntoView {
+pub fn Generate(personal: bool, back: &'static str) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let generated = RwSignal::new(None::<Generated>);
     let done = Callback::new(move |()| {
         generated.set(None);
-        navigate("/personal-access-tokens", Default::default());
+        navigate(back, Default::default());
     });
     view! {
-        {move || match (generated.get(), session.pat_enabled()) {
+        {move || match (generated.get(), !personal || session.pat_enabled()) {
             (Some(g), _) => view! { <ShowOnce token=g.token name=g.name on_done=done/> }.into_any(),
             (None, false) => view! {
                 <h1>"Generate new token"</h1>
@@ -54,13 +56,17 @@ fn Generate() -> impl IntoView {
                 </div>
                 <a class="button" href="/personal-access-tokens">"Back to personal access tokens"</a>
             }.into_any(),
-            (None, true) => view! { <GenerateForm generated=generated/> }.into_any(),
+            (None, true) => view! { <GenerateForm generated=generated personal=personal back=back/> }.into_any(),
         }}
     }
 }
 
 #[component]
-fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
+fn GenerateForm(
+    generated: RwSignal<Option<Generated>>,
+    personal: bool,
+    back: &'static str,
+) -> impl IntoView {
     let session = use_session();
     let name = RwSignal::new(String::new());
     let name_touched = RwSignal::new(false);
@@ -123,7 +129,7 @@ fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
         let request = CreateTokenRequest {
             name: name.get_untracked().trim().to_owned(),
             scopes: selection.with_untracked(ScopeSelection::values),
-            personal_access_token: Some(true),
+            personal_access_token: Some(personal),
             expiration_date: expiration_value().ok().flatten(),
         };
         let csrf = session.csrf();
@@ -141,8 +147,12 @@ fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
     };
 
     view! {
-        <h1>"Generate new token"</h1>
-        <p class="lead">"The token acts on your behalf with the scopes you choose here."</p>
+        <h1>{if personal { "Generate new token" } else { "Generate environment token" }}</h1>
+        <p class="lead">{if personal {
+            "The token acts on your behalf with the scopes you choose here."
+        } else {
+            "An environment token acts for the whole environment, not for a person, and keeps working while personal access tokens are turned off."
+        }}</p>
         <form class="card form" on:submit=submit novalidate>
             <div class="field">
                 <label for="token-name" class="label">"Token name"</label>
@@ -190,7 +200,7 @@ fn GenerateForm(generated: RwSignal<Option<Generated>>) -> impl IntoView {
 
             <p class="field-error form-error" role="alert">{form_error}</p>
             <div class="form-actions">
-                <a class="button" href="/personal-access-tokens">"Cancel"</a>
+                <a class="button" href=back>"Cancel"</a>
                 <button type="submit" class="button primary" disabled=move || busy.get() || (submitted.get() && !valid())>
                     <Show when=move || busy.get()><Spinner label="Generating"/></Show>
                     {move || if busy.get() { "Generating…" } else { "Generate token" }}

@@ -6,7 +6,7 @@ mod login;
 mod not_found;
 mod tokens;
 
-pub use generate::GeneratePage;
+pub use generate::{Generate, GeneratePage};
 pub use login::{login_then, LoginPage};
 pub use not_found::{NoAccess, NotFoundPage};
 pub use tokens::TokensPage;

@@ -1,0 +1,85 @@
+//! The administrators' calls (admin build only): everyone's tokens, users, the audit log.
+use gloo_net::http::Request;
+use tessera_api::{
+    AdminUser, ApiTokenList, AuditLog, NewUser, UserList, UserUpdate, UserWithPassword,
+};
+
+use crate::api::{body, json, with_csrf, ApiResult};
+
+/// Fields the administrators' token list shows.
+const TOKEN_FIELDS: &str =
+    "+owner,+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken";
+
+/// One page of everyone's tokens: the first (selector, sort) or the one a key names.
+pub async fn tokens_page(
+    selector: &str,
+    sort: &str,
+    page_size: u32,
+    key: Option<&str>,
+) -> ApiResult<ApiTokenList> {
+    let request = match key {
+        Some(key) => Request::get("/api/v2/apiTokens").query([("nextPageKey", key)]),
+        None => {
+            let size = page_size.to_string();
+            let mut query = vec![
+                ("fields", TOKEN_FIELDS),
+                ("sort", sort),
+                ("pageSize", size.as_str()),
+            ];
+            if !selector.is_empty() {
+                query.push(("apiTokenSelector", selector));
+            }
+            Request::get("/api/v2/apiTokens").query(query)
+        }
+    };
+    json(request.build()).await
+}
+
+const USERS: &str = "/api/v2/tessera/users";
+
+pub async fn users(search: &str) -> ApiResult<UserList> {
+    json(Request::get(USERS).query([("search", search)]).build()).await
+}
+
+pub async fn user(username: &str) -> ApiResult<AdminUser> {
+    json(Request::get(&user_url(username)).build()).await
+}
+
+pub async fn add_user(csrf: &str, user: &NewUser) -> ApiResult<UserWithPassword> {
+    json(body(with_csrf(Request::post(USERS), csrf), user)).await
+}
+
+pub async fn update_user(csrf: &str, username: &str, update: &UserUpdate) -> ApiResult<AdminUser> {
+    json(body(
+        with_csrf(Request::put(&user_url(username)), csrf),
+        update,
+    ))
+    .await
+}
+
+pub async fn reset_password(csrf: &str, username: &str) -> ApiResult<UserWithPassword> {
+    let url = format!("{}/password", user_url(username));
+    json(with_csrf(Request::post(&url), csrf).build()).await
+}
+
+fn user_url(username: &str) -> String {
+    format!(
+        "{USERS}/{}",
+        String::from(js_sys::encode_uri_component(username))
+    )
+}
+
+/// A page of the audit log: the first (filter and `from`) or the one a key names.
+pub async fn audit_page(filter: &str, from: &str, key: Option<&str>) -> ApiResult<AuditLog> {
+    let request = match key {
+        Some(key) => Request::get("/api/v2/auditlogs").query([("nextPageKey", key)]),
+        None => {
+            let mut query = vec![("from", from), ("pageSize", "100"), ("sort", "-timestamp")];
+            if !filter.is_empty() {
+                query.push(("filter", filter));
+            }
+            Request::get("/api/v2/auditlogs").query(query)
+        }
+    };
+    json(request.build()).await
+}
