@@ -2,7 +2,7 @@
 // the real server. Each test makes the data it needs through the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, withPage, signIn, seriousA11yViolations, PASSWORD } from './harness.mjs';
+import { startServer, launchBrowser, withPage, signIn, a11yViolations, seriousA11yViolations, PASSWORD } from './harness.mjs';
 
 let server;
 let browser;
@@ -256,3 +256,12 @@ run('every page with data in it fits 360 px without scrolling sideways', async (
     assert.ok((await sideways()) <= 0, `${path} scrolls sideways by ${await sideways()}px`);
   }
 }, { viewport: { width: 360, height: 740 } });
+
+run('the generate pages have no axe findings of any impact (heading order included)', async (page) => {
+  await signIn(page, 'admin');
+  for (const path of ['/personal-access-tokens/new', '/settings/access-control/access-tokens/new']) {
+    await page.goto(path);
+    await page.getByLabel('Token name').waitFor();
+    assert.deepEqual(await a11yViolations(page, ['minor', 'moderate', 'serious', 'critical']), [], `axe on ${path}`);
+  }
+});

@@ -94,12 +94,15 @@ export async function signIn(page, username, password = PASSWORD, path = '/login
 
 const axeSource = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
-/** Runs axe-core in the page; returns serious and critical violations. */
-export async function seriousA11yViolations(page) {
+/** Runs axe-core in the page; returns its violations of the given impacts. */
+export async function a11yViolations(page, impacts) {
   // evaluate() runs through the DevTools protocol, so the page's CSP does not block it.
   await page.evaluate(axeSource);
   const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .filter((v) => impacts.includes(v.impact))
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/** Serious and critical axe violations. */
+export const seriousA11yViolations = (page) => a11yViolations(page, ['serious', 'critical']);

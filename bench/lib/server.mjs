@@ -41,7 +41,10 @@ export async function startTessera({ bin, assets, extraArgs = [], databaseUrl })
   return {
     base,
     pid: child.pid,
-    user: (...a) => execFileSync(bin, ['user', '--database-url', dbUrl, ...a], { encoding: 'utf8', input: `${PASSWORD}\n` }),
+    // The password goes to stdin only for commands that read it: a command that exits
+    // without reading would fail the write with EPIPE.
+    user: (...a) => execFileSync(bin, ['user', '--database-url', dbUrl, ...a],
+      { encoding: 'utf8', ...(a.includes('--password-stdin') ? { input: `${PASSWORD}\n` } : {}) }),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
