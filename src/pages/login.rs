@@ -11,8 +11,10 @@ pub fn safe_next(next: Option<String>) -> String {
     next.filter(|n| {
         n.starts_with('/')
             && !n.starts_with("//")
-            && !n.starts_with("/\\")
             && !n.starts_with("/login")
+            // A URL parser drops tabs and newlines and reads `\` as `/`, so `/\t/x` would
+            // leave the site: no whitespace, control characters or backslashes at all.
+            && !n.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\')
     })
     .unwrap_or_else(|| "/personal-access-tokens".to_owned())
 }
@@ -118,5 +120,15 @@ mod tests {
             "/personal-access-tokens"
         );
         assert_eq!(safe_next(None), "/personal-access-tokens");
+    }
+
+    #[test]
+    fn next_with_characters_a_url_parser_drops_stays_on_this_site() {
+        // Browsers drop tabs and newlines when they parse a URL, and read `\` as `/`:
+        // each of these would become `//evil.example`.
+        for next in ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\\evil.example", "\t//evil.example", "/ /evil.example"] {
+            assert_eq!(safe_next(Some(next.into())), "/personal-access-tokens", "{next:?}");
+        }
+        assert_eq!(safe_next(Some("/personal-access-tokens?x=a%20b".into())), "/personal-access-tokens?x=a%20b");
     }
 }
