@@ -16,7 +16,7 @@ cargo fetch --target wasm32-unknown-unknown >/dev/null
 if [ -f "$app/admin.html" ]; then
   aside="target/admin-dist"
   (cd "$app" && trunk build admin.html --release --offline=true --dist "$aside")
-  cp "$app/$aside"/*.wasm "$app/$aside"/*.js "$dist/"
+  cp "$app/$aside"/*.wasm "$app/$aside"/*.js "$app/$aside"/*.css "$dist/"
   # Trunk names its output index.html whatever the source page was called.
   cp "$app/$aside/index.html" "$dist/admin.html"
 fi

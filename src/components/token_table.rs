@@ -1,7 +1,7 @@
 //! The token table, shared by a person's own tokens and the administrators' list of
 //! everyone's: with a selection it adds a checkbox, owner and type per row. On narrow
 //! screens the rows become cards (see `style/main.css`, "Tables as cards").
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use tessera_api::{ApiToken, Scope, UpdateTokenRequest};
@@ -34,8 +34,8 @@ use crate::api;
 use crate::format;
 use crate::state::use_session;
 
-/// Ids of the rows ticked for a bulk action.
-pub type Selection = RwSignal<BTreeSet<String>>;
+/// The rows ticked for a bulk action, id → name (they may be on other pages by then).
+pub type Selection = RwSignal<BTreeMap<String, String>>;
 
 const WEEK_MS: f64 = 7.0 * 86_400_000.0;
 

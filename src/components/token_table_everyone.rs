@@ -6,16 +6,19 @@ use super::{ApiToken, Selection};
 /// "Select all on this page", ticking or clearing every row shown.
 pub fn select_all(selection: Option<Selection>, tokens: &[ApiToken]) -> Option<impl IntoView> {
     let selection = selection?;
-    let ids: Vec<String> = tokens.iter().map(|t| t.id.clone()).collect();
-    let all = ids.clone();
+    let rows: Vec<(String, String)> = tokens
+        .iter()
+        .map(|t| (t.id.clone(), t.name.clone().unwrap_or_default()))
+        .collect();
+    let all: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
     let checked =
-        move || selection.with(|s| !all.is_empty() && all.iter().all(|id| s.contains(id)));
+        move || selection.with(|s| !all.is_empty() && all.iter().all(|id| s.contains_key(id)));
     let toggle = move |ev| {
         let on = event_target_checked(&ev);
         selection.update(|s| {
-            for id in &ids {
+            for (id, name) in &rows {
                 if on {
-                    s.insert(id.clone());
+                    s.insert(id.clone(), name.clone());
                 } else {
                     s.remove(id);
                 }
@@ -37,15 +40,15 @@ pub fn header(everyone: bool, label: &'static str) -> Option<impl IntoView> {
 pub fn select(selection: Option<Selection>, id: &str, name: &str) -> Option<impl IntoView> {
     let selection = selection?;
     let (id, label) = (id.to_owned(), format!("Select token “{name}”"));
-    let for_change = id.clone();
+    let (for_change, name) = (id.clone(), name.to_owned());
     Some(view! {
         <td class="select">
             <input type="checkbox" aria-label=label
-                prop:checked=move || selection.with(|s| s.contains(&id))
+                prop:checked=move || selection.with(|s| s.contains_key(&id))
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
                     selection.update(|s| {
-                        if on { s.insert(for_change.clone()); } else { s.remove(&for_change); }
+                        if on { s.insert(for_change.clone(), name.clone()); } else { s.remove(&for_change); }
                     });
                 }/>
         </td>

@@ -126,9 +126,23 @@ mod tests {
     fn next_with_characters_a_url_parser_drops_stays_on_this_site() {
         // Browsers drop tabs and newlines when they parse a URL, and read `\` as `/`:
         // each of these would become `//evil.example`.
-        for next in ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\\evil.example", "\t//evil.example", "/ /evil.example"] {
-            assert_eq!(safe_next(Some(next.into())), "/personal-access-tokens", "{next:?}");
+        for next in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\\evil.example",
+            "\t//evil.example",
+            "/ /evil.example",
+        ] {
+            assert_eq!(
+                safe_next(Some(next.into())),
+                "/personal-access-tokens",
+                "{next:?}"
+            );
         }
-        assert_eq!(safe_next(Some("/personal-access-tokens?x=a%20b".into())), "/personal-access-tokens?x=a%20b");
+        assert_eq!(
+            safe_next(Some("/personal-access-tokens?x=a%20b".into())),
+            "/personal-access-tokens?x=a%20b"
+        );
     }
 }

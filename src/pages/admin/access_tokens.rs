@@ -1,6 +1,6 @@
 //! Settings > Access control > Access tokens: every token of every user, filtered, sorted
 //! and paged on the server; bulk disable and delete; environment tokens generated here.
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use tessera_api::{ApiToken, ApiTokenList, Scope, ScopeGroup};
@@ -81,15 +81,19 @@ fn AccessTokens() -> impl IntoView {
             .await
         }
     });
-    let selection = RwSignal::new(BTreeSet::<String>::new());
-    let shown = RwSignal::new(Vec::<ApiToken>::new());
+    let selection = RwSignal::new(BTreeMap::<String, String>::new());
+    // A later page emptied by deletions goes back a page rather than showing "no match".
     Effect::new(move |_| {
         if let Some(Ok(list)) = page.get() {
-            shown.set(list.api_tokens);
+            if list.api_tokens.is_empty() && query.with_untracked(|q| !q.keys.is_empty()) {
+                query.update(|q| {
+                    q.keys.pop();
+                });
+            }
         }
     });
     let apply = move || {
-        selection.set(BTreeSet::new());
+        selection.set(BTreeMap::new());
         query.update(|q| {
             q.filters = draft.get_untracked();
             q.keys.clear();
@@ -106,7 +110,12 @@ fn AccessTokens() -> impl IntoView {
         leptos::task::spawn_local(async move {
             deleting.set(None);
             match api::delete_token(&csrf, &token.id).await {
-                Ok(()) => page.refetch(),
+                Ok(()) => {
+                    selection.update(|s| {
+                        s.remove(&token.id);
+                    });
+                    page.refetch()
+                }
                 Err(e) => delete_error.set(Some(format!(
                     "“{}” was not deleted: {}",
                     token.name.unwrap_or_default(),
@@ -117,7 +126,7 @@ fn AccessTokens() -> impl IntoView {
     });
     let on_delete = Callback::new(move |t: ApiToken| deleting.set(Some(t)));
     let after_bulk = Callback::new(move |r: BulkReport| {
-        selection.update(|s| s.retain(|id| r.failed.iter().any(|f| &f.id == id)));
+        selection.update(|s| s.retain(|id, _| r.failed.iter().any(|f| &f.id == id)));
         report.set(Some(r));
         page.refetch();
     });
@@ -150,7 +159,7 @@ fn AccessTokens() -> impl IntoView {
                 on_change=Callback::new(move |v| { draft.update(|d| d.status = v); apply(); })/>
             <FilterSelect id="sort" label="Sort" value=Signal::derive(move || query.with(|q| q.sort.clone()))
                 options=SORTS.iter().map(|&(v, l)| (v, l.to_owned())).collect()
-                on_change=Callback::new(move |v| { selection.set(BTreeSet::new()); query.update(|q| { q.sort = v; q.keys.clear(); }) })/>
+                on_change=Callback::new(move |v| { selection.set(BTreeMap::new()); query.update(|q| { q.sort = v; q.keys.clear(); }) })/>
             <label class="check">
                 <input type="checkbox" prop:checked=move || draft.with(|d| d.unused)
                     on:change=move |ev| { draft.update(|d| d.unused = event_target_checked(&ev)); apply(); }/>
@@ -158,8 +167,9 @@ fn AccessTokens() -> impl IntoView {
             </label>
             <button type="submit" class="button">"Apply"</button>
         </form>
-        <BulkBar selection=selection shown=shown.into() on_done=after_bulk/>
-        {move || report.get().map(|r| r.view())}
+        <BulkBar selection=selection on_done=after_bulk/>
+        // Always in the page, so that screen readers announce the report put into it.
+        <div aria-live="polite">{move || report.get().map(|r| r.view())}</div>
         <p class="notice error" role="alert" hidden=move || delete_error.get().is_none()>{move || delete_error.get()}</p>
         <Suspense fallback=|| view! { <TableSkeleton/> }>
             {move || page.get().map(|result| match result {
@@ -186,7 +196,7 @@ fn AccessTokens() -> impl IntoView {
 fn TokenPage(
     list: ApiTokenList,
     query: RwSignal<Query>,
-    selection: RwSignal<BTreeSet<String>>,
+    selection: RwSignal<BTreeMap<String, String>>,
     on_delete: Callback<ApiToken>,
 ) -> impl IntoView {
     let first = query.with_untracked(|q| q.keys.len()) as u64 * PAGE_SIZE as u64;

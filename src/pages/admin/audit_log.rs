@@ -73,8 +73,12 @@ fn Audit() -> impl IntoView {
             next.set(next_page_key);
         }
     });
+    // A new query starts a new list: the old entries and the old query's next key go, so
+    // "Show older" cannot append the old query's pages to it.
     let apply = move || {
         key.set(None);
+        next.set(None);
+        entries.set(Vec::new());
         applied.set((draft.get_untracked(), window.get_untracked()));
     };
     let text = |id: &'static str,
@@ -113,12 +117,19 @@ fn Audit() -> impl IntoView {
             <button type="submit" class="button">"Apply"</button>
         </form>
         {move || match page.get() {
-            Some(Err(e)) => view! { <div class="notice error" role="alert">"The audit log could not be loaded: " {e.message}</div> }.into_any(),
+            Some(Err(e)) if entries.with(Vec::is_empty) => view! { <div class="notice error" role="alert">"The audit log could not be loaded: " {e.message}</div> }.into_any(),
             None if entries.with(Vec::is_empty) => view! { <div class="page-loading"><Spinner/></div> }.into_any(),
             _ if entries.with(Vec::is_empty) => view! {
                 <div class="card empty"><h2>"No entries"</h2><p>"Nothing matches these filters in this time."</p></div>
             }.into_any(),
             _ => view! { <Entries entries=entries.get() total=total.get()/> }.into_any(),
+        }}
+        // An older page that failed: said below the entries already shown.
+        {move || match page.get() {
+            Some(Err(e)) if entries.with(|e| !e.is_empty()) => Some(view! {
+                <p class="notice error" role="alert">"Older entries could not be loaded: " {e.message}</p>
+            }),
+            _ => None,
         }}
         <div class="pager">
             <button type="button" class="button small" hidden=move || next.get().is_none()

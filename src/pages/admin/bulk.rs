@@ -1,9 +1,9 @@
 //! Bulk disable and delete of the ticked tokens: a confirmation naming the count, then one
 //! request per token, and a report that names each token that failed and why.
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use tessera_api::{ApiToken, UpdateTokenRequest};
+use tessera_api::UpdateTokenRequest;
 
 use crate::api;
 use crate::components::ConfirmDialog;
@@ -68,28 +68,25 @@ impl BulkReport {
                 </ul>
             }
         });
-        view! { <div class=class role="status" data-testid="bulk-report"><p>{summary}</p>{failed}</div> }
+        view! { <div class=class data-testid="bulk-report"><p>{summary}</p>{failed}</div> }
     }
 }
 
 /// Shown while tokens are ticked: the count, Disable, Delete and Clear.
 #[component]
 pub fn BulkBar(
-    selection: RwSignal<BTreeSet<String>>,
-    /// The rows on screen, for the names in the report.
-    shown: Signal<Vec<ApiToken>>,
+    selection: RwSignal<BTreeMap<String, String>>,
     on_done: Callback<BulkReport>,
 ) -> impl IntoView {
     let session = use_session();
     let asking = RwSignal::new(None::<Action>);
     let busy = RwSignal::new(false);
-    let count = move || selection.with(BTreeSet::len);
+    let count = move || selection.with(BTreeMap::len);
     let run = Callback::new(move |()| {
         let Some(action) = asking.get_untracked() else {
             return;
         };
-        let ids: Vec<String> = selection.get_untracked().into_iter().collect();
-        let names = shown.get_untracked();
+        let rows = selection.get_untracked();
         let csrf = session.csrf();
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -98,7 +95,7 @@ pub fn BulkBar(
                 done: 0,
                 failed: Vec::new(),
             };
-            for id in ids {
+            for (id, name) in rows {
                 let result = match action {
                     Action::Disable => {
                         let update = UpdateTokenRequest {
@@ -112,11 +109,6 @@ pub fn BulkBar(
                 match result {
                     Ok(()) => report.done += 1,
                     Err(e) => {
-                        let name = names
-                            .iter()
-                            .find(|t| t.id == id)
-                            .and_then(|t| t.name.clone())
-                            .unwrap_or_default();
                         report.failed.push(Failure {
                             id,
                             name,
@@ -136,7 +128,7 @@ pub fn BulkBar(
             <span>{move || format!("{} selected", tokens(count()))}</span>
             <button type="button" class="button small" on:click=ask(Action::Disable)>"Disable selected"</button>
             <button type="button" class="button small danger-outline" on:click=ask(Action::Delete)>"Delete selected"</button>
-            <button type="button" class="link-button" on:click=move |_| selection.set(BTreeSet::new())>"Clear selection"</button>
+            <button type="button" class="link-button" on:click=move |_| selection.set(BTreeMap::new())>"Clear selection"</button>
         </div>
         <ConfirmDialog
             id="bulk"

@@ -80,7 +80,15 @@ fn UserForm(existing: Option<AdminUser>) -> impl IntoView {
     let username = RwSignal::new(existing.username.clone());
     let display_name = RwSignal::new(existing.display_name.clone());
     let admin = RwSignal::new(existing.admin);
-    let selection = RwSignal::new(ScopeSelection::from_values(&existing.permissions));
+    // Only grantable scopes: an admin's stored auditLogs.read would be ticked and disabled,
+    // and refused by the server on demotion.
+    let grantable_values: Vec<String> = existing
+        .permissions
+        .iter()
+        .filter(|p| Scope::parse(p).is_some_and(|s| !s.admin_only()))
+        .cloned()
+        .collect();
+    let selection = RwSignal::new(ScopeSelection::from_values(&grantable_values));
     let all_zones = RwSignal::new(existing.all_zones);
     let zone_text = RwSignal::new(existing.management_zones.join(", "));
     let busy = RwSignal::new(false);
@@ -121,7 +129,8 @@ fn UserForm(existing: Option<AdminUser>) -> impl IntoView {
             selection.with_untracked(ScopeSelection::values)
         };
         let display = display_name.get_untracked().trim().to_owned();
-        let zones = zones(&zone_text.get_untracked());
+        let zone_field = zone_text.get_untracked();
+        let zones = zones(&zone_field);
         let navigate = navigate.clone();
         let original = original.clone();
         busy.set(true);
@@ -147,8 +156,13 @@ fn UserForm(existing: Option<AdminUser>) -> impl IntoView {
                     let changed = |new: bool, old: bool| (new != old).then_some(new);
                     let update = UserUpdate {
                         display_name: (display != before.display_name).then_some(display),
-                        permissions: (permissions != before.permissions).then_some(permissions),
-                        management_zones: (zones != before.management_zones).then_some(zones),
+                        // An administrator holds every scope whatever is stored: their
+                        // permissions are left alone (sending none would wipe them).
+                        permissions: (!admin.get_untracked() && permissions != before.permissions)
+                            .then_some(permissions),
+                        // Zone names may hold commas: the field is split only when edited.
+                        management_zones: (zone_field != before.management_zones.join(", "))
+                            .then_some(zones),
                         all_zones: changed(all_zones.get_untracked(), before.all_zones),
                         admin: changed(admin.get_untracked(), before.admin),
                         active: None,

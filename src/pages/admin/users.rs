@@ -188,7 +188,8 @@ fn UserTable(
                                         on:click=move |_| set_active.run((for_active.clone(), !active))>
                                         {if active { "Disable" } else { "Enable" }}
                                     </button>
-                                    <button type="button" class="button small" hidden=!u.has_password
+                                    // Not for yourself: a reset would sign you out everywhere.
+                                    <button type="button" class="button small" hidden=!u.has_password || is_me
                                         aria-label=format!("Reset the password of {username}")
                                         on:click=move |_| on_reset.run(for_reset.clone())>
                                         "Reset password"

@@ -28,7 +28,8 @@ impl TokenName {
     }
 }
 
-/// A login name: 1–64 characters of `[A-Za-z0-9._@-]`, case-sensitive.
+/// A login name: 1–64 characters of `[A-Za-z0-9._@-]`, case-sensitive, not only dots
+/// (`.` and `..` are path segments a URL parser removes, so `/users/..` never names them).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
@@ -40,6 +41,9 @@ impl Username {
         }
         if !value.chars().all(ok_char) {
             return Err("Username may only contain letters, digits and . _ @ -");
+        }
+        if value.chars().all(|c| c == '.') {
+            return Err("Username must have a character that is not a dot");
         }
         Ok(Username(value.to_owned()))
     }
@@ -170,5 +174,10 @@ mod tests {
         assert!(Username::parse("").is_err());
         assert!(Username::parse(&"a".repeat(65)).is_err());
         assert!(Username::parse("a b").is_err());
+        // `/api/v2/tessera/users/..` would be normalised away by any URL parser.
+        for dots in [".", "..", "..."] {
+            assert!(Username::parse(dots).is_err(), "{dots}");
+        }
+        assert!(Username::parse("a.b").is_ok() && Username::parse(".a").is_ok());
     }
 }
