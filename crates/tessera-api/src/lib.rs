@@ -18,7 +18,8 @@ pub use scopes::{Scope, ScopeGroup, SCOPES};
 pub use session::{LoginRequest, SessionInfo, UserInfo};
 pub use settings::{SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue};
 pub use tokens::{
-    ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, UpdateTokenRequest,
+    ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, RotateTokenRequest,
+    UpdateTokenRequest,
 };
 pub use users::{AdminUser, NewUser, UserList, UserUpdate, UserWithPassword};
 

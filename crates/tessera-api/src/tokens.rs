@@ -78,6 +78,22 @@ pub struct CreatedToken {
     pub expiration_date: Option<String>,
 }
 
+/// `POST /api/v2/apiTokens/{id}/rotate` body (SPEC §11): a new token replaces this one,
+/// which keeps working for `graceSeconds` and is then refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateTokenRequest {
+    /// 0–86400; 0 (the default) ends the old token at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 86400))]
+    pub grace_seconds: Option<i64>,
+    /// ISO-8601 instant or `now+<n><unit>`; absent = the old token's lifetime length again
+    /// (never expiring if it never did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+}
+
 /// `PUT /api/v2/apiTokens/{id}` body; absent fields are left as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

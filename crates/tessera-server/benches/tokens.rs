@@ -23,6 +23,8 @@ fn record(token: &Token, owner: &str) -> TokenRecord {
         expires_at: None,
         last_used_at: None,
         last_used_ip: None,
+        rotated_from: None,
+        rotated_to: None,
     }
 }
 

@@ -49,6 +49,8 @@ fn record(token: &Token, owner: &str, scopes: &[Scope]) -> TokenRecord {
         expires_at: None,
         last_used_at: None,
         last_used_ip: None,
+        rotated_from: None,
+        rotated_to: None,
     }
 }
 

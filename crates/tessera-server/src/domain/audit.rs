@@ -12,6 +12,7 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("token.enabled", "UPDATE", "TOKEN"),
     ("token.disabled", "UPDATE", "TOKEN"),
     ("token.deleted", "DELETE", "TOKEN"),
+    ("token.rotated", "UPDATE", "TOKEN"),
     ("settings.changed", "UPDATE", "CONFIG"),
     ("user.added", "CREATE", "CONFIG"),
     ("user.updated", "UPDATE", "CONFIG"),
@@ -162,7 +163,12 @@ mod tests {
         assert_eq!(f.entity_ids, vec!["dt0c01."]);
         assert_eq!(
             f.events().unwrap(),
-            vec!["token.updated", "token.enabled", "token.disabled"]
+            vec![
+                "token.updated",
+                "token.enabled",
+                "token.disabled",
+                "token.rotated"
+            ]
         );
         assert_eq!(
             parse_filter(r#"eventType("READ")"#).unwrap().events(),

@@ -7,7 +7,34 @@ use chrono::{DateTime, Duration, Months, SecondsFormat, TimeZone, Utc};
 pub type Millis = i64;
 
 pub fn now() -> Millis {
-    Utc::now().timestamp_millis()
+    Utc::now().timestamp_millis() + test_clock::offset()
+}
+
+/// The tests' clock: debug builds only (tests run them; the release binary has none of
+/// it). `advance` moves this process's time forward, so lifecycle rules (grace periods,
+/// expiry) are tested without sleeping. Served at `POST /api/test/clock` when the server
+/// runs with `TESSERA_TEST_CLOCK=1` (see `http::test_clock`).
+#[cfg(debug_assertions)]
+pub mod test_clock {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    static OFFSET: AtomicI64 = AtomicI64::new(0);
+
+    pub fn offset() -> super::Millis {
+        OFFSET.load(Ordering::Relaxed)
+    }
+
+    /// Moves the clock forward by `ms` (never back: time in Tessera only grows).
+    pub fn advance(ms: super::Millis) -> super::Millis {
+        OFFSET.fetch_add(ms.max(0), Ordering::Relaxed) + ms.max(0)
+    }
+}
+
+#[cfg(not(debug_assertions))]
+mod test_clock {
+    pub const fn offset() -> super::Millis {
+        0
+    }
 }
 
 /// `2026-11-28T09:15:00.000Z`.

@@ -44,8 +44,19 @@ pub fn to_wire(r: &TokenRecord, fields: Option<&Fields>) -> ApiToken {
         last_used_ip_address: has(Field::LastUsedIpAddress).then(|| r.last_used_ip.clone()),
         modified_date: pick(Field::ModifiedDate, r.modified_at),
         scopes: has(Field::Scopes).then(|| r.scopes.to_strings()),
-        additional_metadata: has(Field::AdditionalMetadata).then(serde_json::Map::new),
+        additional_metadata: has(Field::AdditionalMetadata).then(|| metadata(r)),
     }
+}
+
+/// `additionalMetadata`: the rotation links, when there are any (SPEC §11).
+fn metadata(r: &TokenRecord) -> serde_json::Map<String, serde_json::Value> {
+    [
+        ("rotatedFrom", &r.rotated_from),
+        ("rotatedTo", &r.rotated_to),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(v.clone()?))))
+    .collect()
 }
 
 /// Query parameters of `GET /api/v2/apiTokens`.

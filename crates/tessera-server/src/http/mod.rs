@@ -9,8 +9,11 @@ pub mod middleware;
 pub mod openapi;
 pub mod ops;
 mod paging;
+mod rotate;
 pub mod session;
 pub mod settings;
+#[cfg(debug_assertions)]
+mod test_clock;
 mod users;
 
 use std::path::PathBuf;
@@ -34,10 +37,12 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
     let api = Router::new()
         .merge(session::router())
         .merge(api_tokens::router())
+        .merge(rotate::router())
         .merge(settings::router())
         .merge(users::router())
         .merge(audit::router())
         .merge(openapi::router())
+        .merge(test_routes())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
@@ -68,6 +73,14 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         app = app.layer(SetResponseHeaderLayer::overriding(name, value));
     }
     app
+}
+
+/// The tests' clock, in debug builds (`test_clock`); nothing in release builds.
+fn test_routes() -> Router<AppState> {
+    #[cfg(debug_assertions)]
+    return test_clock::router();
+    #[cfg(not(debug_assertions))]
+    Router::new()
 }
 
 async fn api_not_found() -> Response {

@@ -11,6 +11,7 @@
 //! shows; the CLI prints their messages.
 mod generate_batch;
 pub mod listing;
+pub mod rotation;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;

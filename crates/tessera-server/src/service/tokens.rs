@@ -14,13 +14,13 @@ use crate::error::ApiError;
 use crate::store::{StoreError, StoreTx, TokenPatch, TokenRecord};
 
 /// Scopes as asked for, sorted into what is known and held, unknown, and not held.
-struct ScopeCheck {
+pub(super) struct ScopeCheck {
     set: ScopeSet,
     unknown: Vec<ConstraintViolation>,
     denied: Vec<ConstraintViolation>,
 }
 
-fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
+pub(super) fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
     let mut check = ScopeCheck {
         set: ScopeSet::default(),
         unknown: Vec::new(),
@@ -57,7 +57,7 @@ fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
 }
 
 /// 400 for input that is wrong whoever sends it, then 403 for scopes the owner lacks.
-fn scopes_or_error(
+pub(super) fn scopes_or_error(
     mut violations: Vec<ConstraintViolation>,
     check: ScopeCheck,
 ) -> Result<ScopeSet, ApiError> {
@@ -78,14 +78,15 @@ fn scopes_or_error(
     Ok(check.set)
 }
 
-const ENVIRONMENT_TOKENS_ADMIN_ONLY: &str = "Only administrators may create, widen or re-enable \
+pub(super) const ENVIRONMENT_TOKENS_ADMIN_ONLY: &str =
+    "Only administrators may create, widen or re-enable \
      tokens that are not personal access tokens, and not with a personal access token";
 
-fn pat_disabled() -> ApiError {
+pub(super) fn pat_disabled() -> ApiError {
     ApiError::Forbidden("Personal access tokens are disabled by an administrator".into())
 }
 
-fn parse_id(id: &str) -> Result<TokenId, ApiError> {
+pub(super) fn parse_id(id: &str) -> Result<TokenId, ApiError> {
     TokenId::parse(id).ok_or_else(|| {
         ApiError::invalid(
             ParameterLocation::Path,
@@ -97,7 +98,10 @@ fn parse_id(id: &str) -> Result<TokenId, ApiError> {
 
 /// Only the owner, or someone who sees every token, may see a token; others get 404, never
 /// 403, so ids of other people's tokens are not confirmed.
-fn visible_to(actor: &Actor, record: Option<TokenRecord>) -> Result<TokenRecord, ApiError> {
+pub(super) fn visible_to(
+    actor: &Actor,
+    record: Option<TokenRecord>,
+) -> Result<TokenRecord, ApiError> {
     record
         .filter(|r| actor.sees_all_tokens() || r.owner == actor.username)
         .ok_or_else(|| ApiError::not_found("Token"))
@@ -201,6 +205,7 @@ impl Service {
                 name: name.map(|n| n.as_str().to_owned()),
                 enabled: body.enabled,
                 scopes,
+                ..TokenPatch::default()
             };
             let after = match tx.update_token(&before.id, &patch, time::now()).await {
                 Err(StoreError::NotFound) => return Err(ApiError::not_found("Token")),
@@ -335,13 +340,18 @@ fn new_token(
         expires_at,
         last_used_at: None,
         last_used_ip: None,
+        rotated_from: None,
+        rotated_to: None,
     };
     Ok(Generated { record, token })
 }
 
 /// The scopes a token may carry: a PAT is bound to its owner's permissions now; an
 /// environment token is not bound to a user.
-async fn owner_grants(tx: &mut dyn StoreTx, token: &TokenRecord) -> Result<ScopeSet, ApiError> {
+pub(super) async fn owner_grants(
+    tx: &mut dyn StoreTx,
+    token: &TokenRecord,
+) -> Result<ScopeSet, ApiError> {
     if !token.personal {
         return Ok(ScopeSet::ALL);
     }

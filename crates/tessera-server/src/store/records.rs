@@ -46,6 +46,9 @@ pub struct TokenRecord {
     pub expires_at: Option<Millis>,
     pub last_used_at: Option<Millis>,
     pub last_used_ip: Option<String>,
+    /// The token this one replaced by rotation, and the one that replaced it.
+    pub rotated_from: Option<String>,
+    pub rotated_to: Option<String>,
 }
 
 /// A change to a token; `None` leaves a field as it is. `modified_at` is set by the store
@@ -55,6 +58,9 @@ pub struct TokenPatch {
     pub name: Option<String>,
     pub enabled: Option<bool>,
     pub scopes: Option<ScopeSet>,
+    /// A new expiration (rotation ends the old token's life after the grace period).
+    pub expires_at: Option<Millis>,
+    pub rotated_to: Option<String>,
 }
 
 /// One page of a listing.

@@ -375,3 +375,39 @@ async fn concurrent_changes_of_the_same_rows_on_two_nodes_never_fail() {
         t.await.unwrap();
     }
 }
+
+/// Issue 15: a rotation's grace period ends on every node (each node's test clock moved
+/// past it), and the new token works everywhere at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotated_token_is_refused_on_every_node_after_its_grace() {
+    let Some([a, b, c]) = three_nodes(&[]).await else {
+        return;
+    };
+    let alice = a.user("alice", &["metrics.read"]).await;
+    let (id, old) = alice.generate("t", &["metrics.read"]).await;
+    let r = alice
+        .send_json(
+            Method::POST,
+            &format!("/api/v2/apiTokens/{id}/rotate"),
+            json!({"graceSeconds": 60}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let new = r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for node in [&a, &b, &c] {
+        within_a_second(node, &new, StatusCode::NO_CONTENT).await;
+        assert_eq!(
+            node.check(&old, "metrics.read").await.status(),
+            StatusCode::NO_CONTENT
+        );
+        node.advance_clock(Duration::from_secs(61)).await;
+        within_a_second(node, &old, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(
+            node.check(&new, "metrics.read").await.status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+}

@@ -20,6 +20,7 @@ mod operations;
 mod races;
 mod review;
 mod review_edges;
+mod rotation;
 mod security;
 mod sessions;
 mod settings;

@@ -7,7 +7,7 @@ use crate::domain::token::TokenDigest;
 use crate::store::{SessionRecord, StoreError, StoreResult, TokenRecord, User};
 
 pub const TOKEN_COLUMNS: &str = "id, owner, name, scopes, personal, enabled, digest, \
-     created_at, modified_at, expires_at, last_used_at, last_used_ip";
+     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to";
 
 fn digest_32(bytes: Vec<u8>, what: &str) -> StoreResult<[u8; 32]> {
     bytes
@@ -44,6 +44,8 @@ pub fn token_from_row(row: &PgRow) -> StoreResult<TokenRecord> {
         expires_at: row.try_get("expires_at")?,
         last_used_at: row.try_get("last_used_at")?,
         last_used_ip: row.try_get("last_used_ip")?,
+        rotated_from: row.try_get("rotated_from")?,
+        rotated_to: row.try_get("rotated_to")?,
     })
 }
 

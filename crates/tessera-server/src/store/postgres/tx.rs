@@ -155,7 +155,8 @@ impl StoreTx for PgTx {
             .await?;
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
-             last_used_at, last_used_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             last_used_at, last_used_ip, rotated_from, rotated_to) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -169,6 +170,8 @@ impl StoreTx for PgTx {
         .bind(t.expires_at)
         .bind(t.last_used_at)
         .bind(&t.last_used_ip)
+        .bind(&t.rotated_from)
+        .bind(&t.rotated_to)
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -184,8 +187,9 @@ impl StoreTx for PgTx {
         let renames = patch.name.is_some() || patch.scopes.is_some();
         let sql = format!(
             "UPDATE tokens SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
-             scopes = COALESCE($3, scopes), modified_at = CASE WHEN $4 THEN $5 ELSE modified_at END \
-             WHERE id = $6 RETURNING {TOKEN_COLUMNS}"
+             scopes = COALESCE($3, scopes), modified_at = CASE WHEN $4 THEN $5 ELSE modified_at END, \
+             expires_at = COALESCE($6, expires_at), rotated_to = COALESCE($7, rotated_to) \
+             WHERE id = $8 RETURNING {TOKEN_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(&patch.name)
@@ -193,6 +197,8 @@ impl StoreTx for PgTx {
             .bind(patch.scopes.map(|s| s.to_strings()))
             .bind(renames)
             .bind(now)
+            .bind(patch.expires_at)
+            .bind(&patch.rotated_to)
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?

@@ -113,7 +113,7 @@ impl StoreTx for SqliteTx {
     async fn insert_token(&mut self, t: &TokenRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
-             last_used_at, last_used_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             last_used_at, last_used_ip, rotated_from, rotated_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -127,6 +127,8 @@ impl StoreTx for SqliteTx {
         .bind(t.expires_at)
         .bind(t.last_used_at)
         .bind(&t.last_used_ip)
+        .bind(&t.rotated_from)
+        .bind(&t.rotated_to)
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -142,7 +144,8 @@ impl StoreTx for SqliteTx {
         let renames = patch.name.is_some() || patch.scopes.is_some();
         let sql = format!(
             "UPDATE tokens SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
-             scopes = COALESCE(?, scopes), modified_at = CASE WHEN ? THEN ? ELSE modified_at END \
+             scopes = COALESCE(?, scopes), modified_at = CASE WHEN ? THEN ? ELSE modified_at END, \
+             expires_at = COALESCE(?, expires_at), rotated_to = COALESCE(?, rotated_to) \
              WHERE id = ? RETURNING {}",
             rows::TOKEN_COLUMNS
         );
@@ -152,6 +155,8 @@ impl StoreTx for SqliteTx {
             .bind(patch.scopes.map(|s| json_list(&s.to_strings())))
             .bind(renames)
             .bind(now)
+            .bind(patch.expires_at)
+            .bind(&patch.rotated_to)
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?

@@ -101,6 +101,8 @@ impl TestApp {
             .args(args)
             .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("TESSERA_LOG", "info")
+            // The debug build's test clock (`POST /api/test/clock`, `advance_clock`).
+            .env("TESSERA_TEST_CLOCK", "1")
             .env_remove("TESSERA_DEMO")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -273,6 +275,18 @@ impl TestApp {
             client: reqwest::Client::new(),
             token: token.to_owned(),
         }
+    }
+
+    /// Moves this server's clock forward (the debug build's test clock), so that grace
+    /// periods and expiry are tested without waiting.
+    pub async fn advance_clock(&self, by: Duration) {
+        let r = reqwest::Client::new()
+            .post(self.url("/api/test/clock"))
+            .json(&serde_json::json!({ "advanceMs": by.as_millis() as i64 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "the test clock is on");
     }
 
     pub async fn check(&self, token: &str, scope: &str) -> Response {
