@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tessera_api::{
     ApiToken, ApiTokenList, ConstraintViolation, CreateTokenRequest, CreatedToken, ErrorEnvelope,
-    LoginRequest, SessionInfo, SettingsList, SettingsUpdate, TokenSettingsValue,
+    LoginRequest, SessionInfo, SettingsList, SettingsUpdate, SettingsValue, TokenSettingsValue,
     UpdateTokenRequest, TOKEN_SETTINGS_SCHEMA,
 };
 
@@ -186,20 +186,25 @@ pub async fn token_settings() -> ApiResult<(String, TokenSettingsValue)> {
             .build(),
     )
     .await?;
-    let object = list.items.into_iter().next().ok_or_else(|| ApiError {
-        status: 404,
-        message: "The token settings object is missing.".into(),
-        violations: Vec::new(),
-    })?;
-    Ok((object.object_id, object.value))
+    list.items
+        .into_iter()
+        .find_map(|o| match o.value {
+            SettingsValue::Token(value) => Some((o.object_id, value)),
+            SettingsValue::Lifecycle(_) => None,
+        })
+        .ok_or_else(|| ApiError {
+            status: 404,
+            message: "The token settings object is missing.".into(),
+            violations: Vec::new(),
+        })
 }
 
 pub async fn set_pat_enabled(csrf: &str, object_id: &str, enabled: bool) -> ApiResult<()> {
     let url = format!("/api/v2/settings/objects/{object_id}");
     let update = SettingsUpdate {
-        value: TokenSettingsValue {
+        value: SettingsValue::Token(TokenSettingsValue {
             pat_enabled: enabled,
-        },
+        }),
     };
     send(body(with_csrf(Request::put(&url), csrf), &update))
         .await

@@ -16,7 +16,10 @@ pub use audit::{AuditLog, AuditLogEntry};
 pub use error::{ConstraintViolation, ErrorBody, ErrorEnvelope, ParameterLocation};
 pub use scopes::{Scope, ScopeGroup, SCOPES};
 pub use session::{LoginRequest, SessionInfo, UserInfo};
-pub use settings::{SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue};
+pub use settings::{
+    LifecyclePolicyValue, SettingsList, SettingsObject, SettingsUpdate, SettingsValue,
+    TokenSettingsValue,
+};
 pub use tokens::{
     ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, RotateTokenRequest,
     UpdateTokenRequest,
@@ -32,3 +35,5 @@ pub const SECRET_LEN: usize = 64;
 
 /// Schema id of the token settings object (Settings 2.0).
 pub const TOKEN_SETTINGS_SCHEMA: &str = "builtin:tokens.token-settings";
+/// The schema id of the lifecycle policy object (SPEC §11).
+pub const LIFECYCLE_SCHEMA: &str = "tessera:tokens.lifecycle";

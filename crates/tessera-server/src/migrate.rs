@@ -55,6 +55,11 @@ pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
     }
     tx.set_pat_enabled(snapshot.pat_enabled, "migrate-db", time::now())
         .await?;
+    let lifecycle = crate::service::lifecycle::KEY;
+    if let Some(policy) = source.setting(lifecycle).await?.filter(|p| !p.is_empty()) {
+        tx.put_setting(lifecycle, &policy, "migrate-db", time::now())
+            .await?;
+    }
     for event in &audit {
         tx.audit(event).await?;
     }

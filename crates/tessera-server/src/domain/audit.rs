@@ -13,6 +13,7 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("token.disabled", "UPDATE", "TOKEN"),
     ("token.deleted", "DELETE", "TOKEN"),
     ("token.rotated", "UPDATE", "TOKEN"),
+    ("token.policy_capped", "UPDATE", "TOKEN"),
     ("settings.changed", "UPDATE", "CONFIG"),
     ("user.added", "CREATE", "CONFIG"),
     ("user.updated", "UPDATE", "CONFIG"),
@@ -167,7 +168,8 @@ mod tests {
                 "token.updated",
                 "token.enabled",
                 "token.disabled",
-                "token.rotated"
+                "token.rotated",
+                "token.policy_capped"
             ]
         );
         assert_eq!(

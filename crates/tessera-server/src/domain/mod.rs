@@ -1,5 +1,6 @@
 //! Validated domain values: each has a `parse` that says what is wrong with bad input.
 pub mod audit;
+pub mod lifecycle;
 pub mod names;
 pub mod password;
 pub mod patch;

@@ -1,10 +1,12 @@
-//! The `builtin:tokens.token-settings` object of the Settings 2.0 API.
+//! The Settings 2.0 API's two objects: `builtin:tokens.token-settings` (PATs on or off)
+//! and `tessera:tokens.lifecycle` (the lifecycle policy, SPEC §11).
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tessera_api::{
-    SettingsList, SettingsObject, SettingsUpdate, TokenSettingsValue, TOKEN_SETTINGS_SCHEMA,
+    SettingsList, SettingsObject, SettingsUpdate, SettingsValue, TokenSettingsValue,
+    LIFECYCLE_SCHEMA, TOKEN_SETTINGS_SCHEMA,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,8 +15,10 @@ use super::extract::{ApiJson, ApiQuery};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The one object of the schema, in the one scope it lives in.
+/// The one object of each schema, in the one scope they live in.
 pub const OBJECT_ID: &str = "dGVzc2VyYTpidWlsdGluOnRva2Vucy50b2tlbi1zZXR0aW5nczplbnZpcm9ubWVudA";
+pub const LIFECYCLE_OBJECT_ID: &str = "dGVzc2VyYTp0ZXNzZXJhOnRva2Vucy5saWZlY3ljbGU6ZW52aXJvbm1lbnQ";
+const SCHEMAS: [&str; 2] = [TOKEN_SETTINGS_SCHEMA, LIFECYCLE_SCHEMA];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,28 +29,37 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn object(state: &AppState) -> SettingsObject {
+fn token_settings(state: &AppState) -> SettingsObject {
     SettingsObject {
         object_id: OBJECT_ID.to_owned(),
         schema_id: TOKEN_SETTINGS_SCHEMA.to_owned(),
         scope: "environment".to_owned(),
-        value: TokenSettingsValue {
+        value: SettingsValue::Token(TokenSettingsValue {
             pat_enabled: state.index().pat_enabled(),
-        },
+        }),
     }
+}
+
+async fn lifecycle(state: &AppState) -> Result<SettingsObject, ApiError> {
+    Ok(SettingsObject {
+        object_id: LIFECYCLE_OBJECT_ID.to_owned(),
+        schema_id: LIFECYCLE_SCHEMA.to_owned(),
+        scope: "environment".to_owned(),
+        value: SettingsValue::Lifecycle(state.service.lifecycle_policy().await?.to_wire()),
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Comma-separated schema ids; only `builtin:tokens.token-settings` exists.
+    /// Comma-separated schema ids: `builtin:tokens.token-settings`, `tessera:tokens.lifecycle`.
     schema_ids: Option<String>,
     /// Comma-separated scopes; the object lives in `environment`.
     scopes: Option<String>,
 }
 
-/// Lists settings objects (the token settings object).
+/// Lists settings objects (the token settings and the lifecycle policy).
 #[utoipa::path(get, path = "/api/v2/settings/objects", tag = "Settings", params(ListParams),
     responses((status = 200, body = SettingsList), (status = 401, body = tessera_api::ErrorEnvelope),
               (status = 403, body = tessera_api::ErrorEnvelope), (status = 404, body = tessera_api::ErrorEnvelope)),
@@ -56,24 +69,24 @@ pub async fn list(
     _: Authorized<SettingsRead>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<SettingsList>, ApiError> {
-    if let Some(ids) = &params.schema_ids {
-        if let Some(unknown) = ids
-            .split(',')
-            .map(str::trim)
-            .find(|id| *id != TOKEN_SETTINGS_SCHEMA)
-        {
-            return Err(ApiError::NotFound(format!("Schema `{unknown}` not found")));
-        }
+    let wanted: Vec<&str> = match &params.schema_ids {
+        Some(ids) => ids.split(',').map(str::trim).collect(),
+        None => SCHEMAS.to_vec(),
+    };
+    if let Some(unknown) = wanted.iter().find(|id| !SCHEMAS.contains(id)) {
+        return Err(ApiError::NotFound(format!("Schema `{unknown}` not found")));
     }
     let in_scope = params
         .scopes
         .as_deref()
         .is_none_or(|scopes| scopes.split(',').any(|s| s.trim() == "environment"));
-    let items: Vec<_> = if in_scope {
-        vec![object(&state)]
-    } else {
-        Vec::new()
-    };
+    let mut items = Vec::new();
+    if in_scope && wanted.contains(&TOKEN_SETTINGS_SCHEMA) {
+        items.push(token_settings(&state));
+    }
+    if in_scope && wanted.contains(&LIFECYCLE_SCHEMA) {
+        items.push(lifecycle(&state).await?);
+    }
     Ok(Json(SettingsList {
         total_count: items.len() as u64,
         page_size: 100,
@@ -81,15 +94,11 @@ pub async fn list(
     }))
 }
 
-fn known(object_id: &str) -> Result<(), ApiError> {
-    if object_id == OBJECT_ID {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("Settings object"))
-    }
+fn not_found() -> ApiError {
+    ApiError::not_found("Settings object")
 }
 
-/// The token settings object.
+/// One settings object.
 #[utoipa::path(get, path = "/api/v2/settings/objects/{objectId}", tag = "Settings",
     params(("objectId" = String, Path)),
     responses((status = 200, body = SettingsObject), (status = 401, body = tessera_api::ErrorEnvelope),
@@ -100,8 +109,11 @@ pub async fn get_one(
     _: Authorized<SettingsRead>,
     Path(object_id): Path<String>,
 ) -> Result<Json<SettingsObject>, ApiError> {
-    known(&object_id)?;
-    Ok(Json(object(&state)))
+    match object_id.as_str() {
+        OBJECT_ID => Ok(Json(token_settings(&state))),
+        LIFECYCLE_OBJECT_ID => Ok(Json(lifecycle(&state).await?)),
+        _ => Err(not_found()),
+    }
 }
 
 /// `PUT` result, as in the model API.
@@ -112,7 +124,8 @@ pub struct UpdateResult {
     object_id: String,
 }
 
-/// Turns personal access tokens on or off; takes effect on the very next request.
+/// Changes an object: token settings (PATs on or off, in force on the very next request) or
+/// the lifecycle policy (setting or lowering `maxLifetimeDays` caps longer-lived tokens).
 #[utoipa::path(put, path = "/api/v2/settings/objects/{objectId}", tag = "Settings", request_body = SettingsUpdate,
     params(("objectId" = String, Path)),
     responses((status = 200, body = UpdateResult), (status = 400, body = tessera_api::ErrorEnvelope),
@@ -125,13 +138,23 @@ pub async fn update(
     Path(object_id): Path<String>,
     ApiJson(body): ApiJson<SettingsUpdate>,
 ) -> Result<Json<UpdateResult>, ApiError> {
-    known(&object_id)?;
-    state
-        .service
-        .set_pat_enabled(&caller.actor(), body.value.pat_enabled)
-        .await?;
+    let actor = caller.actor();
+    match (object_id.as_str(), body.value) {
+        (OBJECT_ID, SettingsValue::Token(v)) => {
+            state.service.set_pat_enabled(&actor, v.pat_enabled).await?
+        }
+        (LIFECYCLE_OBJECT_ID, SettingsValue::Lifecycle(v)) => {
+            state.service.set_lifecycle_policy(&actor, v).await?;
+        }
+        (OBJECT_ID | LIFECYCLE_OBJECT_ID, _) => {
+            return Err(ApiError::bad_request(
+                "The value does not match the object's schema",
+            ))
+        }
+        _ => return Err(not_found()),
+    }
     Ok(Json(UpdateResult {
         code: 200,
-        object_id: OBJECT_ID.to_owned(),
+        object_id,
     }))
 }

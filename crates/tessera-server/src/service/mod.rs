@@ -10,6 +10,7 @@
 //! Errors are the API's (`ApiError`): they carry the field-level violations the envelope
 //! shows; the CLI prints their messages.
 mod generate_batch;
+pub mod lifecycle;
 pub mod listing;
 pub mod rotation;
 pub mod sessions;

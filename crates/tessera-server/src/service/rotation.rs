@@ -57,6 +57,19 @@ impl Service {
             let allowed = owner_grants(&mut *tx, &old).await?;
             let scopes =
                 scopes_or_error(Vec::new(), check_scopes(&old.scopes.to_strings(), allowed))?;
+            // Within the lifecycle policy: an expiration asked for must be; the default
+            // (the old lifetime again) is shortened to it.
+            let policy = super::lifecycle::policy_in(&mut *tx).await?;
+            let expires_at = match expiration {
+                Some(at) => {
+                    super::lifecycle::check_expiry(&policy, Some(at), now)?;
+                    Some(at)
+                }
+                None => match (same_lifetime(&old, now), policy.latest_expiry(now)) {
+                    (Some(at), Some(latest)) => Some(at.min(latest)),
+                    (at, latest) => at.or(latest),
+                },
+            };
             let token = Token::generate();
             let new = TokenRecord {
                 id: token.id().as_str().to_owned(),
@@ -65,7 +78,7 @@ impl Service {
                 digest: token.digest(),
                 created_at: now,
                 modified_at: None,
-                expires_at: expiration.or_else(|| same_lifetime(&old, now)),
+                expires_at,
                 last_used_at: None,
                 last_used_ip: None,
                 rotated_from: Some(old.id.clone()),

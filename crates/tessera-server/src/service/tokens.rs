@@ -284,7 +284,11 @@ pub(super) async fn check_generation(
     if personal && !tx.pat_enabled().await? {
         return Err(pat_disabled());
     }
-    new_token(&actor, body, personal)
+    let policy = super::lifecycle::policy_in(tx).await?;
+    let generated = new_token(&actor, body, personal)?;
+    let record = &generated.record;
+    super::lifecycle::check_expiry(&policy, record.expires_at, record.created_at)?;
+    Ok(generated)
 }
 
 /// Inserts a checked token with its audit row.

@@ -184,6 +184,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<TokenPage>;
     async fn session(&self, id_digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
     async fn pat_enabled(&self) -> StoreResult<bool>;
+    /// A setting's stored text, as committed.
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
     async fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
     /// A page of the audit log after `(timestamp, id)`; counted when `count` is set.
     async fn audit_page(
@@ -277,6 +279,21 @@ pub trait StoreTx: Send {
     async fn enabled_environment_tokens_of(&mut self, owner: &str)
         -> StoreResult<Vec<TokenRecord>>;
     async fn audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
+
+    /// A setting's stored text (`lifecycle`: the lifecycle policy), held against changes
+    /// until commit on PostgreSQL.
+    async fn setting(&mut self, key: &str) -> StoreResult<Option<String>>;
+    /// A setting this transaction will change (locked until commit on PostgreSQL).
+    async fn lock_setting(&mut self, key: &str) -> StoreResult<Option<String>>;
+    async fn put_setting(
+        &mut self,
+        key: &str,
+        value: &str,
+        by: &str,
+        at: Millis,
+    ) -> StoreResult<()>;
+    /// Tokens that expire after `cap`, or never (locked for update on PostgreSQL).
+    async fn tokens_outliving(&mut self, cap: Millis) -> StoreResult<Vec<TokenRecord>>;
 
     /// Commits; returns the feed position of the last change written, if any.
     async fn commit(self: Box<Self>) -> StoreResult<Option<i64>>;

@@ -12,6 +12,7 @@ mod group_commit;
 mod hangups;
 mod helpers;
 mod hostile_input;
+mod lifecycle;
 mod listing;
 mod listing_lifecycle;
 mod migrate_db;

@@ -15,10 +15,16 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
     let single = TestApp::on_database(sqlite.clone(), &[]);
     let admin = single.admin().await;
     admin.set_pat_enabled(true).await;
+    let lifecycle =
+        "/api/v2/settings/objects/dGVzc2VyYTp0ZXNzZXJhOnRva2Vucy5saWZlY3ljbGU6ZW52aXJvbm1lbnQ";
+    let policy =
+        json!({"value": {"maxLifetimeDays": 400, "webhookSecret": "whsec_moved_along_0123456789"}});
+    let r = admin.send_json(Method::PUT, lifecycle, policy).await;
+    assert_eq!(r.status(), StatusCode::OK);
     let alice = single.user("alice", &["metrics.read", "slo.read"]).await;
-    let (used_id, used) = alice.generate("used", &["metrics.read"]).await;
-    let (_, plain) = alice.generate("plain", &["slo.read"]).await;
-    let (off_id, off) = alice.generate("off", &["metrics.read"]).await;
+    let (used_id, used) = generate_within_policy(&alice, "used", "metrics.read").await;
+    let (_, plain) = generate_within_policy(&alice, "plain", "slo.read").await;
+    let (off_id, off) = generate_within_policy(&alice, "off", "metrics.read").await;
     let r = alice
         .send_json(
             Method::PUT,
@@ -69,6 +75,11 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
         .await
         .unwrap();
     assert_eq!(after["lastUsedDate"], used_before["lastUsedDate"]);
+    // The lifecycle policy came along, its secret included.
+    let admin = moved.admin().await;
+    let read: serde_json::Value = admin.get(lifecycle).await.json().await.unwrap();
+    assert_eq!(read["value"]["maxLifetimeDays"], 400);
+    assert_eq!(read["value"]["webhookSecretSet"], true);
     assert!(moved
         .audit_events()
         .await
@@ -86,4 +97,22 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
         moved.check(&used, "metrics.read").await.status(),
         StatusCode::NO_CONTENT
     );
+}
+
+/// A token that expires within the policy this test sets (400 days).
+async fn generate_within_policy(
+    session: &crate::helpers::Session,
+    name: &str,
+    scope: &str,
+) -> (String, String) {
+    let body = json!({"name": name, "scopes": [scope], "expirationDate": "now+30d"});
+    let r = session
+        .send_json(Method::POST, "/api/v2/apiTokens", body)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: serde_json::Value = r.json().await.unwrap();
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["token"].as_str().unwrap().to_owned(),
+    )
 }

@@ -97,6 +97,14 @@ impl Store for PgStore {
         rows::pat_enabled(&self.pool).await
     }
 
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(value.filter(|v| !v.is_empty()))
+    }
+
     async fn audit_page(
         &self,
         query: &AuditQuery,

@@ -272,6 +272,61 @@ impl StoreTx for PgTx {
         Ok(ended)
     }
 
+    async fn setting(&mut self, key: &str) -> StoreResult<Option<String>> {
+        // FOR SHARE: a policy change waits for the generations that read the old one.
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1 FOR SHARE")
+                .bind(key)
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    async fn lock_setting(&mut self, key: &str) -> StoreResult<Option<String>> {
+        // A row to lock even before the first write: two first writes then serialise too.
+        sqlx::query(
+            "INSERT INTO settings (key, value, modified_at) VALUES ($1, '', 0) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .execute(&mut *self.tx)
+        .await?;
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1 FOR UPDATE")
+                .bind(key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(value.filter(|v| !v.is_empty()))
+    }
+
+    async fn put_setting(
+        &mut self,
+        key: &str,
+        value: &str,
+        by: &str,
+        at: Millis,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value, modified_at, modified_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, modified_at = excluded.modified_at, \
+             modified_by = excluded.modified_by",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(at)
+        .bind(by)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn tokens_outliving(&mut self, cap: Millis) -> StoreResult<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id FOR UPDATE"
+        );
+        let rows = sqlx::query(&sql).bind(cap).fetch_all(&mut *self.tx).await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
     async fn enabled_environment_tokens_of(
         &mut self,
         owner: &str,

@@ -118,6 +118,10 @@ impl Store for SqliteStore {
         rows::pat_enabled(&self.pool).await
     }
 
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        rows::setting(&self.pool, key).await
+    }
+
     async fn audit_page(
         &self,
         query: &AuditQuery,

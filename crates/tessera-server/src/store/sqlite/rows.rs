@@ -111,3 +111,12 @@ pub async fn pat_enabled<'e>(db: impl SqliteExecutor<'e>) -> StoreResult<bool> {
             .await?;
     Ok(value.as_deref() == Some("true"))
 }
+
+pub async fn setting<'e>(db: impl SqliteExecutor<'e>, key: &str) -> StoreResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(db)
+            .await?,
+    )
+}

@@ -232,6 +232,45 @@ impl StoreTx for SqliteTx {
         Ok(ended)
     }
 
+    async fn setting(&mut self, key: &str) -> StoreResult<Option<String>> {
+        rows::setting(&mut *self.tx, key).await
+    }
+
+    // One writer at a time (the store's write mutex): reading is locking.
+    async fn lock_setting(&mut self, key: &str) -> StoreResult<Option<String>> {
+        rows::setting(&mut *self.tx, key).await
+    }
+
+    async fn put_setting(
+        &mut self,
+        key: &str,
+        value: &str,
+        by: &str,
+        at: Millis,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value, modified_at, modified_by) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value, modified_at = excluded.modified_at, \
+             modified_by = excluded.modified_by",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(at)
+        .bind(by)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn tokens_outliving(&mut self, cap: Millis) -> StoreResult<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {} FROM tokens WHERE expires_at IS NULL OR expires_at > ?",
+            rows::TOKEN_COLUMNS
+        );
+        let rows = sqlx::query(&sql).bind(cap).fetch_all(&mut *self.tx).await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
     async fn enabled_environment_tokens_of(
         &mut self,
         owner: &str,
