@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tessera_api::{
     ApiToken, ApiTokenList, ConstraintViolation, CreateTokenRequest, CreatedToken, ErrorEnvelope,
-    LoginRequest, SessionInfo, SettingsList, SettingsUpdate, SettingsValue, TokenSettingsValue,
-    UpdateTokenRequest, TOKEN_SETTINGS_SCHEMA,
+    LoginRequest, RotateTokenRequest, SessionInfo, SettingsList, SettingsUpdate, SettingsValue,
+    TokenSettingsValue, UpdateTokenRequest, TOKEN_SETTINGS_SCHEMA,
 };
 
 /// What went wrong with a request, in words a person can act on.
@@ -159,6 +159,16 @@ pub async fn create_token(csrf: &str, request: &CreateTokenRequest) -> ApiResult
         request,
     ))
     .await
+}
+
+/// Rotates a token: the new one (shown once); the old one works `grace_seconds` more.
+pub async fn rotate_token(csrf: &str, id: &str, grace_seconds: i64) -> ApiResult<CreatedToken> {
+    let url = format!("/api/v2/apiTokens/{id}/rotate");
+    let request = RotateTokenRequest {
+        grace_seconds: Some(grace_seconds),
+        expiration_date: None,
+    };
+    json(body(with_csrf(Request::post(&url), csrf), &request)).await
 }
 
 pub async fn update_token(csrf: &str, id: &str, update: &UpdateTokenRequest) -> ApiResult<()> {

@@ -1,10 +1,11 @@
 //! The administrators' calls (admin build only): everyone's tokens, users, the audit log.
 use gloo_net::http::Request;
 use tessera_api::{
-    AdminUser, ApiTokenList, AuditLog, NewUser, UserList, UserUpdate, UserWithPassword,
+    AdminUser, ApiTokenList, AuditLog, LifecyclePolicyValue, NewUser, SettingsList, SettingsUpdate,
+    SettingsValue, UserList, UserUpdate, UserWithPassword, LIFECYCLE_SCHEMA,
 };
 
-use crate::api::{body, json, with_csrf, ApiResult};
+use crate::api::{body, json, send, with_csrf, ApiError, ApiResult};
 
 /// Fields the administrators' token list shows.
 const TOKEN_FIELDS: &str =
@@ -82,4 +83,39 @@ pub async fn audit_page(filter: &str, from: &str, key: Option<&str>) -> ApiResul
         }
     };
     json(request.build()).await
+}
+
+/// The lifecycle policy object: its id and value.
+pub async fn lifecycle_policy() -> ApiResult<(String, LifecyclePolicyValue)> {
+    let list: SettingsList = json(
+        Request::get("/api/v2/settings/objects")
+            .query([("schemaIds", LIFECYCLE_SCHEMA), ("scopes", "environment")])
+            .build(),
+    )
+    .await?;
+    list.items
+        .into_iter()
+        .find_map(|o| match o.value {
+            SettingsValue::Lifecycle(value) => Some((o.object_id, value)),
+            SettingsValue::Token(_) => None,
+        })
+        .ok_or_else(|| ApiError {
+            status: 404,
+            message: "The lifecycle policy object is missing.".into(),
+            violations: Vec::new(),
+        })
+}
+
+pub async fn set_lifecycle_policy(
+    csrf: &str,
+    object_id: &str,
+    value: LifecyclePolicyValue,
+) -> ApiResult<()> {
+    let url = format!("/api/v2/settings/objects/{object_id}");
+    let update = SettingsUpdate {
+        value: SettingsValue::Lifecycle(value),
+    };
+    send(body(with_csrf(Request::put(&url), csrf), &update))
+        .await
+        .map(|_| ())
 }

@@ -55,6 +55,26 @@ impl Expiration {
         }
     }
 
+    /// The preset's length in days (a year counted long, for leap years); `None` for a
+    /// date of one's choice and for no expiration.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Expiration::Days30 => Some(30),
+            Expiration::Days90 => Some(90),
+            Expiration::Year1 => Some(366),
+            Expiration::Custom | Expiration::Never => None,
+        }
+    }
+
+    /// Whether the lifecycle policy's maximum lifetime (`max_days`) allows this choice.
+    pub fn allowed(self, max_days: Option<i64>) -> bool {
+        match (self, max_days) {
+            (_, None) | (Expiration::Custom, _) => true,
+            (Expiration::Never, Some(_)) => false,
+            (preset, Some(max)) => preset.days().is_some_and(|d| d <= max),
+        }
+    }
+
     /// The `expirationDate` to send. `custom_date` is `YYYY-MM-DD` from a date input and
     /// `today` is the same form in the browser's calendar; the token then expires at
     /// the end of that day in UTC.
@@ -79,6 +99,17 @@ impl Expiration {
                 }
             }
         }
+    }
+}
+
+/// A custom date (`YYYY-MM-DD`) within the policy: on or before `latest`, when there is
+/// one (dates of that form compare as text).
+pub fn date_within(date: &str, latest: Option<&str>, max_days: Option<i64>) -> Result<(), String> {
+    match (latest, max_days) {
+        (Some(latest), Some(days)) if date.trim() > latest => Err(format!(
+            "Choose a date on or before {latest}: your administrator allows tokens to live at most {days} days."
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -156,6 +187,25 @@ mod tests {
         assert!(validate_name("   ").is_err());
         assert!(validate_name(&"x".repeat(100)).is_ok());
         assert!(validate_name(&"x".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn the_policy_leaves_the_presets_that_fit() {
+        let allowed = |max| {
+            Expiration::ALL
+                .into_iter()
+                .filter(|e| e.allowed(max))
+                .map(Expiration::key)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(allowed(None), ["30d", "90d", "1y", "custom", "never"]);
+        assert_eq!(allowed(Some(90)), ["30d", "90d", "custom"]);
+        assert_eq!(allowed(Some(365)), ["30d", "90d", "custom"]);
+        assert_eq!(allowed(Some(7)), ["custom"]);
+        assert!(date_within("2026-12-27", Some("2026-12-27"), Some(30)).is_ok());
+        let e = date_within("2026-12-28", Some("2026-12-27"), Some(30)).unwrap_err();
+        assert!(e.contains("30 days"), "{e}");
+        assert!(date_within("2030-01-01", None, None).is_ok());
     }
 
     #[test]

@@ -41,18 +41,26 @@ pub fn App() -> impl IntoView {
 #[component(transparent)]
 fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     use crate::pages::admin::*;
+    use leptos_router::components::{Outlet, ParentRoute};
+    // One parent route: with type-erased components a transparent component returns one.
     view! {
-        <Route path=path!("/settings/integration/token-settings") view=TokenSettingsPage/>
-        <Route path=path!("/settings/access-control/access-tokens") view=AccessTokensPage/>
-        <Route path=path!("/settings/access-control/access-tokens/new") view=NewEnvironmentTokenPage/>
-        <Route path=path!("/settings/access-control/users") view=UsersPage/>
-        <Route path=path!("/settings/access-control/users/new") view=NewUserPage/>
-        <Route path=path!("/settings/access-control/users/:username") view=EditUserPage/>
-        <Route path=path!("/settings/access-control/audit-log") view=AuditLogPage/>
+        <ParentRoute path=path!("/settings") view=Outlet>
+            <Route path=path!("/integration/token-settings") view=TokenSettingsPage/>
+            <Route path=path!("/access-control/access-tokens") view=AccessTokensPage/>
+            <Route path=path!("/access-control/access-tokens/new") view=NewEnvironmentTokenPage/>
+            <Route path=path!("/access-control/users") view=UsersPage/>
+            <Route path=path!("/access-control/users/new") view=NewUserPage/>
+            <Route path=path!("/access-control/users/:username") view=EditUserPage/>
+            <Route path=path!("/access-control/audit-log") view=AuditLogPage/>
+        </ParentRoute>
     }
     .into_inner()
 }
 
+/// Everyone's build: the server never sends `/settings/…` here, and a link there loads the
+/// other build; should the router meet one anyway, it is "not found", as any unknown path.
 #[cfg(not(feature = "admin"))]
 #[component(transparent)]
-fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {}
+fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
+    view! { <Route path=path!("/settings/*any") view=NotFoundPage/> }.into_inner()
+}

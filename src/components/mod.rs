@@ -1,6 +1,7 @@
 //! Reusable pieces of the console, one per file.
 pub mod confirm_dialog;
 pub mod leave_guard;
+pub mod regenerate_dialog;
 pub mod relative_time;
 pub mod scope_picker;
 pub mod shell;
@@ -11,6 +12,7 @@ pub mod token_table;
 pub mod user_menu;
 
 pub use confirm_dialog::ConfirmDialog;
+pub use regenerate_dialog::RegenerateDialog;
 pub use relative_time::RelativeTime;
 pub use scope_picker::ScopePicker;
 pub use shell::{Crumb, Shell};

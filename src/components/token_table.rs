@@ -37,7 +37,19 @@ use crate::state::use_session;
 /// The rows ticked for a bulk action, id → name (they may be on other pages by then).
 pub type Selection = RwSignal<BTreeMap<String, String>>;
 
-const WEEK_MS: f64 = 7.0 * 86_400_000.0;
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The first expiry warning threshold of the lifecycle policy, in days (7 unless the
+/// policy says otherwise).
+pub fn warning_days(info: Option<&tessera_api::SessionInfo>) -> i64 {
+    info.and_then(|i| i.expiry_warning_days.first().copied())
+        .unwrap_or(7)
+}
+
+/// The same in milliseconds.
+pub fn warning_ms(info: Option<&tessera_api::SessionInfo>) -> f64 {
+    warning_days(info) as f64 * DAY_MS
+}
 
 #[component]
 pub fn TokenTable(
@@ -47,6 +59,9 @@ pub fn TokenTable(
     /// Present on the administrators' list: rows can be ticked, owner and type are shown.
     #[prop(optional)]
     selection: Option<Selection>,
+    /// "Regenerate" on each row (rotation), where the page offers it.
+    #[prop(optional)]
+    on_regenerate: Option<Callback<ApiToken>>,
 ) -> impl IntoView {
     let select_all = everyone::select_all(selection, &tokens);
     let everyone = selection.is_some();
@@ -70,7 +85,7 @@ pub fn TokenTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {tokens.into_iter().map(|t| view! { <TokenRow token=t on_delete=on_delete selection=selection/> }).collect_view()}
+                    {tokens.into_iter().map(|t| view! { <TokenRow token=t on_delete=on_delete selection=selection on_regenerate=on_regenerate/> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -93,6 +108,7 @@ fn TokenRow(
     token: ApiToken,
     on_delete: Callback<ApiToken>,
     selection: Option<Selection>,
+    on_regenerate: Option<Callback<ApiToken>>,
 ) -> impl IntoView {
     let session = use_session();
     let enabled = RwSignal::new(token.enabled.unwrap_or(false));
@@ -109,7 +125,8 @@ fn TokenRow(
         .and_then(format::parse_iso);
     let now = format::now_ms();
     let expired = expires_ms.is_some_and(|ms| ms <= now);
-    let expiring = expires_ms.is_some_and(|ms| ms > now && ms <= now + WEEK_MS);
+    let soon = warning_ms(session.info().as_ref());
+    let expiring = expires_ms.is_some_and(|ms| ms > now && ms <= now + soon);
     let toggle = {
         let id = id.clone();
         Callback::new(move |want: bool| {
@@ -167,6 +184,16 @@ fn TokenRow(
                 <span class="field-error" role="alert">{move || error.get()}</span>
             </td>
             <td class="actions">
+                {on_regenerate.map(|regenerate| {
+                    let (label, for_regenerate) = (format!("Regenerate token “{name}”"), token.clone());
+                    view! {
+                        <button type="button" class="button small" aria-label=label
+                            on:click=move |_| regenerate.run(for_regenerate.clone())>
+                            "Regenerate"
+                        </button>
+                        " "
+                    }
+                })}
                 <button type="button" class="button small danger-outline" aria-label=delete_label
                     on:click=move |_| on_delete.run(for_delete.clone())>
                     "Delete"

@@ -4,7 +4,7 @@ use tessera_api::CreateTokenRequest;
 
 use crate::api;
 use crate::components::{Crumb, ScopePicker, Shell, ShowOnce, Spinner};
-use crate::forms::{validate_name, Expiration, ScopeSelection};
+use crate::forms::{date_within, validate_name, Expiration, ScopeSelection};
 use crate::state::use_session;
 
 /// A generated token, held in memory only while the show-once panel is open.
@@ -32,6 +32,13 @@ fn today() -> String {
         now.get_month() + 1,
         now.get_date()
     )
+}
+
+/// The last whole day (UTC) a token made now may expire at under a `max_days` policy.
+fn latest_date(max_days: i64) -> String {
+    let ms = js_sys::Date::now() + (max_days - 1) as f64 * 86_400_000.0;
+    let iso = String::from(js_sys::Date::new(&ms.into()).to_iso_string());
+    iso.get(..10).unwrap_or_default().to_owned()
 }
 
 /// The generate form, then the show-once panel; `back` is where Cancel and Done go. A
@@ -71,7 +78,10 @@ fn GenerateForm(
     let name = RwSignal::new(String::new());
     let name_touched = RwSignal::new(false);
     let selection = RwSignal::new(ScopeSelection::default());
-    let expiration = RwSignal::new(Expiration::Days30);
+    let max_days = session.info().and_then(|i| i.max_lifetime_days);
+    let latest = max_days.map(latest_date);
+    let first_allowed = Expiration::ALL.into_iter().find(|e| e.allowed(max_days));
+    let expiration = RwSignal::new(first_allowed.unwrap_or(Expiration::Custom));
     let custom_date = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let server_error = RwSignal::new(None::<api::ApiError>);
@@ -91,13 +101,21 @@ fn GenerateForm(
             .then(|| "Select at least one scope.".to_owned());
         local.or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.for_field("scopes"))))
     };
-    let expiration_value = move || expiration.get().to_request(&custom_date.get(), &today());
+    let latest_for_check = StoredValue::new(latest.clone());
+    let expiration_value = move || -> Result<Option<String>, String> {
+        let choice = expiration.get();
+        let value = choice
+            .to_request(&custom_date.get(), &today())
+            .map_err(str::to_owned)?;
+        if choice == Expiration::Custom {
+            latest_for_check.with_value(|latest| {
+                date_within(&custom_date.get(), latest.as_deref(), max_days)
+            })?;
+        }
+        Ok(value)
+    };
     let expiration_error = move || {
-        let local = submitted
-            .get()
-            .then(|| expiration_value().err())
-            .flatten()
-            .map(str::to_owned);
+        let local = submitted.get().then(|| expiration_value().err()).flatten();
         local.or_else(|| {
             server_error.with(|e| e.as_ref().and_then(|e| e.for_field("expirationDate")))
         })
@@ -172,8 +190,11 @@ fn GenerateForm(
 
             <fieldset class="field expiration" aria-describedby="expiration-error">
                 <legend>"Expiration"</legend>
+                {max_days.map(|days| view! {
+                    <p class="hint">{format!("Your administrator allows tokens to live at most {days} days, so longer choices are not offered.")}</p>
+                })}
                 <div class="radio-row">
-                    {Expiration::ALL.into_iter().map(|option| {
+                    {Expiration::ALL.into_iter().filter(|o| o.allowed(max_days)).map(|option| {
                         let id = format!("expires-{}", option.key());
                         let label_for = id.clone();
                         view! {
@@ -188,7 +209,7 @@ fn GenerateForm(
                 </div>
                 <Show when=move || expiration.get() == Expiration::Custom>
                     <label for="expires-on" class="label">"Expires on"</label>
-                    <input id="expires-on" type="date" min=today()
+                    <input id="expires-on" type="date" min=today() max=latest.clone()
                         prop:value=move || custom_date.get()
                         on:input=move |ev| custom_date.set(event_target_value(&ev)) />
                 </Show>

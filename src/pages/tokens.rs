@@ -2,7 +2,11 @@ use leptos::prelude::*;
 use tessera_api::ApiToken;
 
 use crate::api;
-use crate::components::{ConfirmDialog, Crumb, Shell, TableSkeleton, TokenTable};
+use crate::components::token_table::{warning_days, warning_ms};
+use crate::components::{
+    ConfirmDialog, Crumb, RegenerateDialog, Shell, ShowOnce, TableSkeleton, TokenTable,
+};
+use crate::format;
 use crate::state::use_session;
 
 /// The user's own tokens: table, enable switch, delete with confirmation, empty state,
@@ -50,8 +54,42 @@ fn Tokens() -> impl IntoView {
         });
     });
     let on_delete = Callback::new(move |t: ApiToken| deleting.set(Some(t)));
+    let regenerating = RwSignal::new(None::<ApiToken>);
+    let regenerated = RwSignal::new(None::<(String, String)>);
+    let on_regenerate = Callback::new(move |t: ApiToken| regenerating.set(Some(t)));
+    let after_regenerate = Callback::new(move |done: (String, String)| {
+        regenerating.set(None);
+        regenerated.set(Some(done));
+    });
+    // Tokens that expire within the policy's first warning threshold (SPEC §11).
+    let expiring = move || {
+        let soon = warning_ms(session.info().as_ref());
+        let now = format::now_ms();
+        tokens.with(|t| match t {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|t| t.enabled == Some(true))
+                .filter_map(|t| t.expiration_date.clone().flatten())
+                .filter_map(|at| format::parse_iso(&at))
+                .filter(|&ms| ms > now && ms <= now + soon)
+                .count(),
+            _ => 0,
+        })
+    };
 
+    let shown_once = move || {
+        regenerated.get().map(|(name, token)| {
+            let done = Callback::new(move |()| {
+                regenerated.set(None);
+                tokens.refetch();
+            });
+            view! { <ShowOnce token=token name=name on_done=done/> }
+        })
+    };
     view! {
+        {shown_once}
+        // The list stays in the page (hidden) while the new token is shown once.
+        <div hidden=move || regenerated.with(Option::is_some)>
         <div class="page-header">
             <div>
                 <h1>"Personal access tokens"</h1>
@@ -77,6 +115,17 @@ fn Tokens() -> impl IntoView {
             </div>
         </Show>
         <p class="notice error" role="alert" hidden=move || delete_error.get().is_none()>{move || delete_error.get()}</p>
+        {move || (expiring() > 0).then(|| {
+            // Whole days as an integer: formatting an f64 adds float printing to the wasm.
+            let days = warning_days(session.info().as_ref());
+            let n = expiring();
+            view! {
+                <div class="notice warning" role="status">
+                    <strong>{format!("{n} of your tokens expire{} within {days} days.", if n == 1 { "s" } else { "" })}</strong>
+                    " They are marked “Expires soon” below. Regenerate them before programs that use them are refused."
+                </div>
+            }
+        })}
         <Suspense fallback=|| view! { <TableSkeleton/> }>
             {move || tokens.get().map(|result| match result {
                 Err(e) => view! {
@@ -88,10 +137,12 @@ fn Tokens() -> impl IntoView {
                 Ok(list) if list.is_empty() => view! { <EmptyState/> }.into_any(),
                 Ok(list) => {
                     let caption = format!("Your personal access tokens ({})", list.len());
-                    view! { <TokenTable tokens=list caption=caption on_delete=on_delete/> }.into_any()
+                    view! { <TokenTable tokens=list caption=caption on_delete=on_delete on_regenerate=on_regenerate/> }.into_any()
                 }
             })}
         </Suspense>
+        </div>
+        <RegenerateDialog token=regenerating on_cancel=Callback::new(move |()| regenerating.set(None)) on_done=after_regenerate/>
         <ConfirmDialog
             open=Signal::derive(move || deleting.get().is_some())
             title=Signal::derive(move || format!("Delete “{}”?", deleting.get().and_then(|t| t.name).unwrap_or_default()))

@@ -33,4 +33,10 @@ pub struct SessionInfo {
     pub pat_enabled: bool,
     /// Send as `X-CSRF-Token` on every cookie-authenticated POST, PUT and DELETE.
     pub csrf_token: String,
+    /// The lifecycle policy's maximum token lifetime in days, when there is one.
+    #[serde(default)]
+    pub max_lifetime_days: Option<i64>,
+    /// Days before expiry at which tokens are flagged, largest first (default `[7, 1]`).
+    #[serde(default)]
+    pub expiry_warning_days: Vec<i64>,
 }

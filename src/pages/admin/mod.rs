@@ -2,6 +2,7 @@
 mod access_tokens;
 mod audit_log;
 mod bulk;
+mod lifecycle_policy;
 mod token_settings;
 mod user_form;
 mod users;

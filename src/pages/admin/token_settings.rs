@@ -100,5 +100,6 @@ fn Settings() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+        <super::lifecycle_policy::LifecyclePolicy/>
     }
 }

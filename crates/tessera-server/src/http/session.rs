@@ -18,8 +18,15 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/session", post(sign_in).get(current).delete(sign_out))
 }
 
-fn session_info(state: &AppState, user: &UserEntry, csrf_token: &str) -> SessionInfo {
-    SessionInfo {
+/// The session as the console reads it, with the parts of the lifecycle policy its forms
+/// need (anyone may know the limits they are held to).
+async fn session_info(
+    state: &AppState,
+    user: &UserEntry,
+    csrf_token: &str,
+) -> Result<SessionInfo, ApiError> {
+    let policy = state.service.lifecycle_policy().await?;
+    Ok(SessionInfo {
         user: UserInfo {
             username: user.username.clone(),
             display_name: user.display_name.clone(),
@@ -30,7 +37,9 @@ fn session_info(state: &AppState, user: &UserEntry, csrf_token: &str) -> Session
         },
         pat_enabled: state.index().pat_enabled(),
         csrf_token: csrf_token.to_owned(),
-    }
+        max_lifetime_days: policy.max_lifetime_days,
+        expiry_warning_days: policy.expiry_warning_days,
+    })
 }
 
 /// Signs in with username and password and sets the session cookie.
@@ -97,7 +106,7 @@ pub async fn sign_in(
     );
     Ok((
         headers,
-        Json(session_info(&state, &entry, &session.record.csrf_token)),
+        Json(session_info(&state, &entry, &session.record.csrf_token).await?),
     ))
 }
 
@@ -109,7 +118,7 @@ pub async fn current(
     parts: Parts,
 ) -> Result<Json<SessionInfo>, ApiError> {
     let (user, record) = session_user(&parts, &state).await?;
-    Ok(Json(session_info(&state, &user, &record.csrf_token)))
+    Ok(Json(session_info(&state, &user, &record.csrf_token).await?))
 }
 
 /// Signs out: the session is deleted on the server and the cookie cleared.
