@@ -147,7 +147,9 @@ pub async fn update(
             state.service.set_lifecycle_policy(&actor, v).await?;
         }
         (OBJECT_ID | LIFECYCLE_OBJECT_ID, _) => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                tessera_api::ParameterLocation::PayloadBody,
+                "value",
                 "The value does not match the object's schema",
             ))
         }
