@@ -178,14 +178,16 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let generated = state.service.create_token(&caller.actor(), body).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedToken {
-            id: generated.record.id,
-            token: generated.token.expose().to_owned(),
-            expiration_date: generated.record.expires_at.map(time::format),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(shown_once(generated))))
+}
+
+/// The answer that carries a new token, the only time it is shown (generate, rotate).
+pub fn shown_once(generated: crate::service::tokens::Generated) -> CreatedToken {
+    CreatedToken {
+        id: generated.record.id,
+        token: generated.token.expose().to_owned(),
+        expiration_date: generated.record.expires_at.map(time::format),
+    }
 }
 
 /// Finds a token's metadata from the token itself.

@@ -8,7 +8,6 @@ use tessera_api::{CreatedToken, RotateTokenRequest};
 
 use super::authorized::{Authorized, TokensWrite};
 use super::extract::ApiJson;
-use crate::domain::time;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -38,10 +37,6 @@ pub async fn rotate(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(CreatedToken {
-            id: generated.record.id,
-            token: generated.token.expose().to_owned(),
-            expiration_date: generated.record.expires_at.map(time::format),
-        }),
+        Json(super::api_tokens::shown_once(generated)),
     ))
 }
