@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{RawSession, Session, TestApp};
@@ -18,9 +18,23 @@ async fn send_and_hang_up(app: &TestApp, request: String, after: Duration) {
     drop(stream);
 }
 
-/// The stagger of the `i`th hang-up: 0 to 10 ms.
-fn stagger(i: usize) -> Duration {
-    Duration::from_micros((i as u64 * 1_370) % 10_001)
+/// How long `request` takes from sending to the first byte of the answer, right now.
+async fn round_trip(app: &TestApp, request: String) -> Duration {
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first).await.unwrap();
+    started.elapsed()
+}
+
+/// The stagger of the `i`th of `n` hang-ups: spread over twice the measured handler time
+/// (at least 10 ms), so on a loaded machine some still leave after the commit and some
+/// before — a fixed 0–10 ms window left all 80 before the commit on a busy CI runner.
+fn stagger(i: usize, n: usize, handler: Duration) -> Duration {
+    let span = (handler * 2).max(Duration::from_millis(10));
+    span * ((i * 37) % n) as u32 / n as u32
 }
 
 /// Waits until what the database holds (`stored`, read before and after) is stable and the
@@ -66,6 +80,12 @@ async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
     for i in 0..80 {
         tokens.push(admin.generate(&format!("t{i}"), &["metrics.read"]).await);
     }
+    let (spare, _) = admin.generate("spare", &["metrics.read"]).await;
+    let handler = round_trip(
+        &app,
+        raw.request("DELETE", &format!("/api/v2/apiTokens/{spare}"), None),
+    )
+    .await;
     let hang_ups = tokens.iter().enumerate().map(|(i, (id, _))| {
         let request = if i % 2 == 0 {
             raw.request("DELETE", &format!("/api/v2/apiTokens/{id}"), None)
@@ -76,7 +96,7 @@ async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
                 Some(r#"{"enabled":false}"#),
             )
         };
-        send_and_hang_up(&app, request, stagger(i))
+        send_and_hang_up(&app, request, stagger(i, 80, handler))
     });
     futures::future::join_all(hang_ups).await;
 
@@ -109,18 +129,17 @@ async fn turning_pats_off_with_a_hang_up_is_in_force_or_not_made() {
     let (app, admin, raw) = setup().await;
     let (_, token) = admin.generate("probe", &["metrics.read"]).await;
     let store = app.store().await;
+    let switch = format!(
+        "/api/v2/settings/objects/{}",
+        tessera_server::http::settings::OBJECT_ID
+    );
+    let off = Some(r#"{"value":{"patEnabled":false}}"#);
+    let handler = round_trip(&app, raw.request("PUT", &switch, off)).await;
     let mut made = 0;
     for i in 0..30 {
         admin.set_pat_enabled(true).await;
-        let request = raw.request(
-            "PUT",
-            &format!(
-                "/api/v2/settings/objects/{}",
-                tessera_server::http::settings::OBJECT_ID
-            ),
-            Some(r#"{"value":{"patEnabled":false}}"#),
-        );
-        send_and_hang_up(&app, request, stagger(i * 3)).await;
+        let request = raw.request("PUT", &switch, off);
+        send_and_hang_up(&app, request, stagger(i, 30, handler)).await;
         let enabled = in_force(
             async || store.pat_enabled().await.unwrap(),
             async || app.check(&token, "metrics.read").await.status(),
