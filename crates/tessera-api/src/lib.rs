@@ -11,6 +11,7 @@ pub mod session;
 pub mod settings;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use audit::{AuditLog, AuditLogEntry};
 pub use error::{ConstraintViolation, ErrorBody, ErrorEnvelope, ParameterLocation};
@@ -25,6 +26,7 @@ pub use tokens::{
     UpdateTokenRequest,
 };
 pub use users::{AdminUser, NewUser, UserList, UserUpdate, UserWithPassword};
+pub use webhooks::{WebhookAttempt, WebhookDeliveries, WebhookDelivery, WebhookTestQueued};
 
 /// The token id prefix and the scanner-compatible shape of a whole token.
 pub const TOKEN_PREFIX: &str = "dt0c01";

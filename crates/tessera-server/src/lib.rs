@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod http;
+pub mod jobs;
 pub mod listen;
 pub mod migrate;
 pub mod server;

@@ -202,6 +202,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     follower.spawn_polling(args.feed_poll.max(std::time::Duration::from_millis(1)));
     follower.spawn_listening();
     spawn_maintenance(state.clone());
+    let node = node_name(&args.db.database_url);
+    crate::jobs::spawn_scheduler(state.service.clone(), node.clone(), LIFECYCLE_EVERY);
+    crate::jobs::spawn_delivery(state.service.clone(), node)?;
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -217,6 +220,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::listen::serve(listener, app, timeouts, shutdown).await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// How often the lifecycle scheduler runs (expiry warnings, unused tokens).
+const LIFECYCLE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// This node's name in leases. On SQLite one server runs per file (a lock), so it is
+/// always the same: a restarted server takes its own leases back at once.
+fn node_name(database_url: &str) -> String {
+    if database_url.starts_with("postgres") {
+        let tag = &crate::auth::session::random_secret()[..8];
+        format!("node-{}-{tag}", std::process::id())
+    } else {
+        "local".to_owned()
+    }
 }
 
 /// How long the change feed keeps its rows; a reader further behind rebuilds its index.

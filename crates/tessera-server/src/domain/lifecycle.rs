@@ -117,6 +117,21 @@ impl Policy {
             }
             Some(s) => Some(s.to_owned()),
         };
+        // Events are always signed: a URL needs a secret (an invalid one is reported above).
+        if url.is_some() && secret.is_none() {
+            match value.webhook_secret.as_deref() {
+                Some("") => bad(
+                    "webhookSecret",
+                    "The secret cannot be removed while a webhookUrl is set".into(),
+                ),
+                None => bad(
+                    "webhookSecret",
+                    "Set a webhookSecret (16 to 256 characters) to sign the events sent to webhookUrl"
+                        .into(),
+                ),
+                Some(_) => {}
+            }
+        }
         if !violations.is_empty() {
             return Err(violations);
         }

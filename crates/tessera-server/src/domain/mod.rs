@@ -7,5 +7,6 @@ pub mod patch;
 pub mod query;
 pub mod scope_set;
 pub mod selector;
+pub mod signature;
 pub mod time;
 pub mod token;

@@ -22,6 +22,11 @@ impl Patch {
         self
     }
 
+    /// The operations (secrets appear only as a path): what `settings.changed` reports.
+    pub fn operations(&self) -> &[Value] {
+        &self.0
+    }
+
     /// The patch as stored, or `None` when nothing changed.
     pub fn text(&self) -> Option<String> {
         (!self.0.is_empty()).then(|| Value::Array(self.0.clone()).to_string())

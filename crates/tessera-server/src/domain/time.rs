@@ -10,6 +10,15 @@ pub fn now() -> Millis {
     Utc::now().timestamp_millis() + test_clock::offset()
 }
 
+/// Changes each time the tests' clock moves (never in a release build): timers that wait
+/// in real time re-check what is due when it does.
+pub fn clock_moves() -> tokio::sync::watch::Receiver<Millis> {
+    MOVES.subscribe()
+}
+
+static MOVES: std::sync::LazyLock<tokio::sync::watch::Sender<Millis>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
 /// The tests' clock: debug builds only (tests run them; the release binary has none of
 /// it). `advance` moves this process's time forward, so lifecycle rules (grace periods,
 /// expiry) are tested without sleeping. Served at `POST /api/test/clock` when the server
@@ -26,7 +35,9 @@ pub mod test_clock {
 
     /// Moves the clock forward by `ms` (never back: time in Tessera only grows).
     pub fn advance(ms: super::Millis) -> super::Millis {
-        OFFSET.fetch_add(ms.max(0), Ordering::Relaxed) + ms.max(0)
+        let offset = OFFSET.fetch_add(ms.max(0), Ordering::Relaxed) + ms.max(0);
+        super::MOVES.send_replace(offset);
+        offset
     }
 }
 

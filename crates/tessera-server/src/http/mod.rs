@@ -15,6 +15,7 @@ pub mod settings;
 #[cfg(debug_assertions)]
 mod test_clock;
 mod users;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -40,6 +41,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .merge(rotate::router())
         .merge(settings::router())
         .merge(users::router())
+        .merge(webhooks::router())
         .merge(audit::router())
         .merge(openapi::router())
         .merge(test_routes())

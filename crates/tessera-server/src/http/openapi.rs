@@ -17,6 +17,7 @@ use crate::state::AppState;
         super::settings::list, super::settings::get_one, super::settings::update,
         super::users::list, super::users::get_one, super::users::add, super::users::update,
         super::users::reset_password, super::audit::list, super::audit::get_one,
+        super::webhooks::deliveries, super::webhooks::send_test,
         super::check::check, openapi_json,
     ),
     modifiers(&SecuritySchemes),

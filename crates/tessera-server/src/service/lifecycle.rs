@@ -3,7 +3,9 @@
 //! outlive it, each capped token audited (`token.policy_capped`).
 use tessera_api::{LifecyclePolicyValue, LIFECYCLE_SCHEMA};
 
-use super::{Actor, Service};
+use serde_json::json;
+
+use super::{webhooks, Actor, Service};
 use crate::domain::lifecycle::Policy;
 use crate::domain::patch::Patch;
 use crate::domain::time::{self, Millis};
@@ -50,33 +52,41 @@ impl Service {
         value: LifecyclePolicyValue,
     ) -> Result<Policy, ApiError> {
         let actor = actor.clone();
-        self.change(move |mut tx| async move {
-            let actor = actor.confirmed(&mut *tx).await?;
-            if !actor.sees_all_tokens() {
-                return Err(ApiError::Forbidden(
-                    "Only administrators may access token settings".into(),
-                ));
-            }
-            let before = Policy::from_text(tx.lock_setting(KEY).await?.as_deref());
-            let after = Policy::from_write(value, &before).map_err(|violations| {
-                let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-                ApiError::BadRequest {
-                    message: format!("Constraints violated: {}", paths.join(", ")),
-                    violations,
+        let changed = self
+            .change(move |mut tx| async move {
+                let actor = actor.confirmed(&mut *tx).await?;
+                if !actor.sees_all_tokens() {
+                    return Err(ApiError::Forbidden(
+                        "Only administrators may access token settings".into(),
+                    ));
                 }
-            })?;
-            let now = time::now();
-            tx.put_setting(KEY, &after.to_text(), &actor.username, now)
-                .await?;
-            audit_change(&mut *tx, &actor, &before, &after).await?;
-            if let Some(cap) = after.latest_expiry(now) {
-                if before.latest_expiry(now).is_none_or(|old| cap < old) {
-                    cap_tokens(&mut *tx, &actor, cap, now).await?;
+                let before = Policy::from_text(tx.lock_setting(KEY).await?.as_deref());
+                let after = Policy::from_write(value, &before).map_err(|violations| {
+                    let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+                    ApiError::BadRequest {
+                        message: format!("Constraints violated: {}", paths.join(", ")),
+                        violations,
+                    }
+                })?;
+                let now = time::now();
+                tx.put_setting(KEY, &after.to_text(), &actor.username, now)
+                    .await?;
+                let diff = audit_change(&mut *tx, &actor, &before, &after).await?;
+                if diff.text().is_some() {
+                    let data = webhooks::settings_data(LIFECYCLE_SCHEMA, &actor, diff.operations());
+                    webhooks::emit(&mut *tx, &after, webhooks::SETTINGS_CHANGED, None, data)
+                        .await?;
                 }
-            }
-            Ok((after, tx.commit().await?))
-        })
-        .await
+                if let Some(cap) = after.latest_expiry(now) {
+                    if before.latest_expiry(now).is_none_or(|old| cap < old) {
+                        cap_tokens(&mut *tx, &actor, &after, cap, now).await?;
+                    }
+                }
+                Ok((after, tx.commit().await?))
+            })
+            .await;
+        self.wake_webhooks();
+        changed
     }
 }
 
@@ -85,7 +95,7 @@ async fn audit_change(
     actor: &Actor,
     before: &Policy,
     after: &Policy,
-) -> Result<(), ApiError> {
+) -> Result<Patch, ApiError> {
     let mut diff = Patch::default();
     diff.replace(
         "/maxLifetimeDays",
@@ -110,7 +120,7 @@ async fn audit_change(
         let event = actor.event("settings.changed", Some(LIFECYCLE_SCHEMA), None);
         tx.audit(&event.with_patch(&diff)).await?;
     }
-    Ok(())
+    Ok(diff)
 }
 
 /// Every token that would outlive `cap` now expires at `cap` (audited one by one; the
@@ -118,6 +128,7 @@ async fn audit_change(
 async fn cap_tokens(
     tx: &mut dyn StoreTx,
     actor: &Actor,
+    policy: &Policy,
     cap: Millis,
     now: Millis,
 ) -> Result<(), ApiError> {
@@ -126,7 +137,11 @@ async fn cap_tokens(
             expires_at: Some(cap),
             ..TokenPatch::default()
         };
-        tx.update_token(&token.id, &patch, now).await?;
+        let capped = tx.update_token(&token.id, &patch, now).await?;
+        let previous = token.expires_at.map(time::format);
+        let data = webhooks::about(&capped, json!({ "previousExpirationDate": previous }));
+        let kind = webhooks::TOKEN_POLICY_CAPPED;
+        webhooks::emit(&mut *tx, policy, kind, Some(&token.id), data).await?;
         let mut diff = Patch::default();
         diff.replace(
             "/expirationDate",

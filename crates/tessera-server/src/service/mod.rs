@@ -13,10 +13,12 @@ mod generate_batch;
 pub mod lifecycle;
 pub mod listing;
 pub mod rotation;
+pub mod scheduler;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -38,6 +40,8 @@ pub struct Service {
     follower: Option<Arc<Follower>>,
     /// Token generation's group commit, started on first use (it needs a runtime).
     generator: Arc<OnceLock<mpsc::Sender<generate_batch::Job>>>,
+    /// Wakes this process's webhook delivery after a change that may have queued events.
+    webhooks: Arc<tokio::sync::Notify>,
 }
 
 /// The token a request authenticated with.
@@ -183,7 +187,17 @@ impl Service {
             store,
             follower,
             generator: Arc::default(),
+            webhooks: Arc::default(),
         }
+    }
+
+    pub fn wake_webhooks(&self) {
+        self.webhooks.notify_one();
+    }
+
+    /// Resolves after the next `wake_webhooks` (or at once if one came meanwhile).
+    pub async fn webhooks_woken(&self) {
+        self.webhooks.notified().await;
     }
 
     fn generator(&self) -> &mpsc::Sender<generate_batch::Job> {

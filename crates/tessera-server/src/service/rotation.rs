@@ -8,7 +8,9 @@ use super::tokens::{
     check_scopes, owner_grants, parse_id, pat_disabled, scopes_or_error, visible_to, Generated,
     ENVIRONMENT_TOKENS_ADMIN_ONLY,
 };
-use super::{Actor, Service};
+use serde_json::json;
+
+use super::{webhooks, Actor, Service};
 use crate::domain::patch::Patch;
 use crate::domain::time::{self, Millis};
 use crate::domain::token::Token;
@@ -43,7 +45,7 @@ impl Service {
             })?),
         };
         let actor = actor.clone();
-        self.change(move |mut tx| async move {
+        let rotated = self.change(move |mut tx| async move {
             let actor = actor.confirmed(&mut *tx).await?;
             let old = visible_to(&actor, tx.token(id.as_str()).await?)?;
             refuse_unrotatable(&old, now)?;
@@ -117,9 +119,22 @@ impl Service {
             );
             tx.audit(&actor.event("token.generated", Some(&new.id), Some(detail)))
                 .await?;
+            let rotated = TokenRecord {
+                expires_at: Some(ends),
+                rotated_to: Some(new.id.clone()),
+                ..old
+            };
+            let data = webhooks::about(
+                &rotated,
+                json!({"rotatedTo": new.id, "graceSeconds": grace, "rotatedBy": actor.username}),
+            );
+            webhooks::emit(&mut *tx, &policy, webhooks::TOKEN_ROTATED, Some(&rotated.id), data)
+                .await?;
             Ok((Generated { record: new, token }, tx.commit().await?))
         })
-        .await
+        .await;
+        self.wake_webhooks();
+        rotated
     }
 }
 

@@ -5,11 +5,13 @@
 //! feed (`changes`), so a change and its feed entry commit together or not at all. The
 //! authorization index is built from [`Store::snapshot`] and advanced by
 //! [`Store::changes_since`] (see `crate::feed`).
+pub mod outbox;
 mod postgres;
 mod records;
 mod sql;
 mod sqlite;
 
+pub use outbox::{Attempt, Candidates, DeliveryRow, Outbox, OutboxEvent, Outcome};
 pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
@@ -164,7 +166,7 @@ pub trait ChangeSignal: Send {
 
 /// Reads, and the start of every change.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: outbox::Outbox + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Starts a write transaction (taking the database's write lock at once on SQLite).
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
@@ -294,6 +296,18 @@ pub trait StoreTx: Send {
     ) -> StoreResult<()>;
     /// Tokens that expire after `cap`, or never (locked for update on PostgreSQL).
     async fn tokens_outliving(&mut self, cap: Millis) -> StoreResult<Vec<TokenRecord>>;
+    /// A batch of tokens the lifecycle scheduler acts on (on PostgreSQL locked, skipping
+    /// rows a change holds: they are taken on the next run).
+    async fn candidates(&mut self, which: &Candidates) -> StoreResult<Vec<TokenRecord>>;
+    /// Notes that `token.expiring` went out for this expiration and threshold.
+    async fn mark_warned(
+        &mut self,
+        token_id: &str,
+        expires_at: Millis,
+        within_days: i64,
+    ) -> StoreResult<()>;
+    /// Adds an event to the webhook outbox, delivered once this transaction commits.
+    async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()>;
 
     /// Commits; returns the feed position of the last change written, if any.
     async fn commit(self: Box<Self>) -> StoreResult<Option<i64>>;

@@ -86,19 +86,28 @@ async fn token_changes_whose_client_hangs_up_are_in_force_or_not_made() {
         raw.request("DELETE", &format!("/api/v2/apiTokens/{spare}"), None),
     )
     .await;
-    let hang_ups = tokens.iter().enumerate().map(|(i, (id, _))| {
-        let request = if i % 2 == 0 {
-            raw.request("DELETE", &format!("/api/v2/apiTokens/{id}"), None)
-        } else {
-            raw.request(
-                "PUT",
-                &format!("/api/v2/apiTokens/{id}"),
-                Some(r#"{"enabled":false}"#),
+    // Four rounds of 20, each spreading its hang-ups over a window four times wider: a
+    // round's handlers run concurrently and take longer than the one measured alone, so
+    // on a loaded machine the first window alone can end before any commit.
+    for (round, chunk) in tokens.chunks(20).enumerate() {
+        let hang_ups = chunk.iter().enumerate().map(|(i, (id, _))| {
+            let request = if i % 2 == 0 {
+                raw.request("DELETE", &format!("/api/v2/apiTokens/{id}"), None)
+            } else {
+                raw.request(
+                    "PUT",
+                    &format!("/api/v2/apiTokens/{id}"),
+                    Some(r#"{"enabled":false}"#),
+                )
+            };
+            send_and_hang_up(
+                &app,
+                request,
+                stagger(i, 20, handler * 4u32.pow(round as u32)),
             )
-        };
-        send_and_hang_up(&app, request, stagger(i, 80, handler))
-    });
-    futures::future::join_all(hang_ups).await;
+        });
+        futures::future::join_all(hang_ups).await;
+    }
 
     let store = app.store().await;
     let usable = in_force(

@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::{envelope, Session, TestApp};
 
-const LIFECYCLE: &str =
+pub const LIFECYCLE: &str =
     "/api/v2/settings/objects/dGVzc2VyYTp0ZXNzZXJhOnRva2Vucy5saWZlY3ljbGU6ZW52aXJvbm1lbnQ";
 
-async fn set_policy(admin: &Session, value: Value) -> reqwest::Response {
+pub async fn set_policy(admin: &Session, value: Value) -> reqwest::Response {
     admin
         .send_json(Method::PUT, LIFECYCLE, json!({ "value": value }))
         .await

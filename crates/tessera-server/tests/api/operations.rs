@@ -77,6 +77,8 @@ async fn the_openapi_document_covers_every_api_route() {
         "GET /api/v2/tessera/users/{username}",
         "PUT /api/v2/tessera/users/{username}",
         "POST /api/v2/tessera/users/{username}/password",
+        "GET /api/v2/tessera/webhooks/deliveries",
+        "POST /api/v2/tessera/webhooks/test",
         "GET /api/v2/auditlogs",
         "GET /api/v2/auditlogs/{id}",
         "GET /api/v2/auth/check",

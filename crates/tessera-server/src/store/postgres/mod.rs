@@ -1,6 +1,7 @@
 //! The PostgreSQL store: any number of nodes on one database. Nodes learn of changes by
 //! LISTEN/NOTIFY (`listen`) and read the feed by sequence, like every other reader.
 mod audit;
+mod lifecycle;
 mod list;
 mod rows;
 mod tx;
@@ -46,6 +47,8 @@ impl PgStore {
         &self.pool
     }
 }
+
+outbox::impl_outbox!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Store for PgStore {

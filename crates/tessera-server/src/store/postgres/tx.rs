@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
 
+use super::lifecycle;
 use super::rows::{self, is_unique_violation, token_from_row, user_from_row, TOKEN_COLUMNS};
 use crate::domain::time::{self, Millis};
 use crate::store::{
-    AuditEvent, ChangeKind, SessionRecord, StoreError, StoreResult, StoreTx, TokenPatch,
-    TokenRecord, User, UserPatch,
+    AuditEvent, Candidates, ChangeKind, OutboxEvent, SessionRecord, StoreError, StoreResult,
+    StoreTx, TokenPatch, TokenRecord, User, UserPatch,
 };
 
 /// The channel nodes LISTEN on; the payload is empty (a node reads the feed by sequence).
@@ -273,29 +274,11 @@ impl StoreTx for PgTx {
     }
 
     async fn setting(&mut self, key: &str) -> StoreResult<Option<String>> {
-        // FOR SHARE: a policy change waits for the generations that read the old one.
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1 FOR SHARE")
-                .bind(key)
-                .fetch_optional(&mut *self.tx)
-                .await?,
-        )
+        lifecycle::setting(&mut self.tx, key).await
     }
 
     async fn lock_setting(&mut self, key: &str) -> StoreResult<Option<String>> {
-        // A row to lock even before the first write: two first writes then serialise too.
-        sqlx::query(
-            "INSERT INTO settings (key, value, modified_at) VALUES ($1, '', 0) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .execute(&mut *self.tx)
-        .await?;
-        let value: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1 FOR UPDATE")
-                .bind(key)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(value.filter(|v| !v.is_empty()))
+        lifecycle::lock_setting(&mut self.tx, key).await
     }
 
     async fn put_setting(
@@ -305,18 +288,19 @@ impl StoreTx for PgTx {
         by: &str,
         at: Millis,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value, modified_at, modified_by) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, modified_at = excluded.modified_at, \
-             modified_by = excluded.modified_by",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(at)
-        .bind(by)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        lifecycle::put_setting(&mut self.tx, key, value, by, at).await
+    }
+
+    async fn candidates(&mut self, which: &Candidates) -> StoreResult<Vec<TokenRecord>> {
+        lifecycle::candidates(&mut self.tx, which).await
+    }
+
+    async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<()> {
+        lifecycle::mark_warned(&mut self.tx, id, expires_at, days).await
+    }
+
+    async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()> {
+        lifecycle::enqueue(&mut self.tx, event).await
     }
 
     async fn tokens_outliving(&mut self, cap: Millis) -> StoreResult<Vec<TokenRecord>> {

@@ -65,6 +65,8 @@ impl SqliteStore {
     }
 }
 
+outbox::impl_outbox!(SqliteStore, sqlx::Sqlite);
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {

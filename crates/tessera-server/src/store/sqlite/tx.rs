@@ -6,8 +6,8 @@ use sqlx::{Sqlite, Transaction};
 use super::rows::{self, is_unique_violation, json_list, token_from_row, user_from_row};
 use crate::domain::time::{self, Millis};
 use crate::store::{
-    AuditEvent, ChangeKind, SessionRecord, StoreError, StoreResult, StoreTx, TokenPatch,
-    TokenRecord, User, UserPatch,
+    outbox, AuditEvent, Candidates, ChangeKind, OutboxEvent, SessionRecord, StoreError,
+    StoreResult, StoreTx, TokenPatch, TokenRecord, User, UserPatch,
 };
 
 pub struct SqliteTx {
@@ -269,6 +269,30 @@ impl StoreTx for SqliteTx {
         );
         let rows = sqlx::query(&sql).bind(cap).fetch_all(&mut *self.tx).await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    async fn candidates(&mut self, which: &Candidates) -> StoreResult<Vec<TokenRecord>> {
+        let mut qb = outbox::candidates::<Sqlite>(rows::TOKEN_COLUMNS, which);
+        let rows = qb.build().fetch_all(&mut *self.tx).await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<()> {
+        sqlx::query("INSERT OR IGNORE INTO token_notices (token_id, expires_at, within_days) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(expires_at)
+            .bind(days)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()> {
+        outbox::enqueue::<Sqlite>(event)
+            .build()
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     async fn enabled_environment_tokens_of(

@@ -10,8 +10,10 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 mod clients;
+mod receiver;
 mod relay;
 pub use clients::*;
+pub use receiver::{Received, Receiver};
 pub use relay::Relay;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
