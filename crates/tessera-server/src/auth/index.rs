@@ -194,6 +194,16 @@ impl AuthIndex {
         }
     }
 
+    /// Enabled tokens expiring in `(now, until]` (the `tessera_tokens_expiring` gauge; a
+    /// scan, done per scrape: a few milliseconds at a million tokens).
+    pub fn count_expiring(&self, now: Millis, until: Millis) -> u64 {
+        let state = self.read();
+        let soon = |t: &&Arc<TokenEntry>| {
+            t.enabled && t.expires_at.is_some_and(|at| at > now && at <= until)
+        };
+        state.tokens.values().filter(soon).count() as u64
+    }
+
     /// Rules 1–5 for an `Authorization` header value.
     pub fn authenticate(&self, authorization: &str, now: Millis) -> Result<TokenPrincipal, Denied> {
         let (scheme, value) = authorization.split_once(' ').ok_or(Denied::Unauthorized)?;

@@ -41,6 +41,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Prometheus text format.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let now = crate::domain::time::now();
+    let week = now + 7 * crate::domain::lifecycle::DAY_MS;
+    metrics::gauge!("tessera_tokens_expiring", "within" => "7d")
+        .set(state.index().count_expiring(now, week) as f64);
     let body = state
         .metrics
         .as_ref()

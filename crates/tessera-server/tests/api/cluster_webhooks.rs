@@ -81,7 +81,12 @@ async fn with_two_nodes_each_event_arrives_once() {
     ids.sort_unstable();
     let all = ids.len();
     ids.dedup();
-    assert_eq!(ids.len(), all, "an event sent twice: {:#?}", receiver.summary());
+    assert_eq!(
+        ids.len(),
+        all,
+        "an event sent twice: {:#?}",
+        receiver.summary()
+    );
     let mut seen: Vec<String> = got
         .iter()
         .filter(|r| r.kind() == "token.rotated")

@@ -249,3 +249,47 @@ async fn lowering_the_maximum_caps_longer_lived_tokens_each_audited() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// The `tessera_tokens_expiring{within="7d"}` gauge of `/metrics`.
+async fn expiring_gauge(app: &TestApp) -> String {
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("tessera_tokens_expiring{within=\"7d\"} "))
+        .unwrap_or_else(|| panic!("no expiring gauge in:\n{text}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn metrics_count_the_enabled_tokens_expiring_within_seven_days() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for at in ["now+3d", "now+30d", "now+6d"] {
+        assert_eq!(
+            generate(&admin, Some(at)).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    admin.generate("never", &["metrics.read"]).await;
+    let r = generate(&admin, Some("now+29d")).await;
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = admin
+        .send_json(
+            Method::PUT,
+            &format!("/api/v2/apiTokens/{id}"),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(expiring_gauge(&app).await, "2");
+    app.advance_clock(Duration::from_secs(25 * 86_400)).await;
+    // 3 and 6 days have passed; 30 days is now 5 away; the disabled one does not count.
+    assert_eq!(expiring_gauge(&app).await, "1");
+}
