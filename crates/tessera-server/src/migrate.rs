@@ -1,8 +1,8 @@
 //! `tessera-server migrate-db --from sqlite://… --to postgres://…`: moves a single-node
 //! installation onto a database that several nodes can share. Users (with their password
-//! hashes), tokens (digests and every field, last use included), the token settings and
-//! the audit log are copied in one transaction into an empty target, then counted on both
-//! sides. Sessions are not copied: people sign in again after the move. Stop the server
+//! hashes), tokens (digests and every field, last use included), the settings, the audit
+//! log and undelivered webhook events are copied in one transaction into an empty target,
+//! then counted on both sides. Sessions are not copied: people sign in again after the move. Stop the server
 //! first (the source is read as it is at the start).
 use anyhow::{bail, Context};
 
@@ -63,7 +63,26 @@ pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
     for event in &audit {
         tx.audit(event).await?;
     }
+    // Undelivered webhook events go on from the new database (tried again from the
+    // start, within their 24 h); so does how far expiry was reported. Which expiry
+    // warnings went out is not copied: at worst a warning is sent again.
+    let pending = source.pending_webhooks().await?;
+    for event in &pending {
+        tx.enqueue(event).await?;
+    }
+    let mark = crate::service::scheduler::EXPIRED_MARK;
+    if let Some(value) = source.setting(mark).await? {
+        tx.put_setting(mark, &value, "migrate-db", time::now())
+            .await?;
+    }
     tx.commit().await?;
+    let copied_pending = target.pending_webhooks().await?.len();
+    if copied_pending != pending.len() {
+        bail!(
+            "{copied_pending} of {} undelivered webhook events copied",
+            pending.len()
+        );
+    }
 
     let expected = Counts {
         users: snapshot.users.len(),

@@ -17,7 +17,7 @@ pub const LEASE: &str = "lifecycle";
 /// Longer than a run takes; a node that died is replaced after at most this long.
 const LEASE_MS: Millis = 5 * 60 * 1000;
 /// Settings row: the `(expiration, id)` up to which `token.expired` went out.
-const EXPIRED_MARK: &str = "scheduler.expired";
+pub const EXPIRED_MARK: &str = "scheduler.expired";
 /// Expiry is reported this long after the fact, so that a change committing with an
 /// expiration just before a run (rotation without grace) is never behind the mark.
 const SETTLE_MS: Millis = 60 * 1000;

@@ -321,6 +321,8 @@ pub trait Outbox {
     ) -> StoreResult<()>;
     /// When the head of the queue is next due (`None`: nothing pending).
     async fn next_webhook_due(&self) -> StoreResult<Option<Millis>>;
+    /// Every event not yet delivered, oldest first (`migrate-db` copies them).
+    async fn pending_webhooks(&self) -> StoreResult<Vec<OutboxEvent>>;
     async fn webhook_deliveries(&self, limit: i64) -> StoreResult<Vec<DeliveryRow>>;
     /// Removes events finished before `before`.
     async fn prune_webhooks(&self, before: Millis) -> StoreResult<u64>;
@@ -379,6 +381,15 @@ macro_rules! impl_outbox {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(head.map(|(next, lease)| next.max(lease.unwrap_or(0))))
+            }
+
+            async fn pending_webhooks(&self) -> StoreResult<Vec<OutboxEvent>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, type, token_id, payload, created_at, attempts FROM webhook_events \
+                 WHERE state = 'pending' ORDER BY seq",
+                )
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn webhook_deliveries(&self, limit: i64) -> StoreResult<Vec<DeliveryRow>> {

@@ -17,10 +17,17 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
     admin.set_pat_enabled(true).await;
     let lifecycle =
         "/api/v2/settings/objects/dGVzc2VyYTp0ZXNzZXJhOnRva2Vucy5saWZlY3ljbGU6ZW52aXJvbm1lbnQ";
-    let policy =
-        json!({"value": {"maxLifetimeDays": 400, "webhookSecret": "whsec_moved_along_0123456789"}});
+    // The receiver is down: the policy's own settings.changed event waits in the outbox.
+    let receiver = crate::helpers::Receiver::start(crate::webhooks::SECRET).await;
+    receiver.set_down(true);
+    let policy = json!({"value": {"maxLifetimeDays": 400, "webhookUrl": receiver.url,
+        "webhookSecret": crate::webhooks::SECRET}});
     let r = admin.send_json(Method::PUT, lifecycle, policy).await;
     assert_eq!(r.status(), StatusCode::OK);
+    receiver
+        .wait_for(std::time::Duration::from_secs(10), |got| !got.is_empty())
+        .await;
+    let undelivered = receiver.received()[0].id.clone();
     let alice = single.user("alice", &["metrics.read", "slo.read"]).await;
     let (used_id, used) = generate_within_policy(&alice, "used", "metrics.read").await;
     let (_, plain) = generate_within_policy(&alice, "plain", "slo.read").await;
@@ -53,7 +60,15 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
     );
     assert!(text.contains("Copied 2 users, 3 tokens"), "{text}");
 
+    receiver.set_down(false);
     let moved = TestApp::on_database(target.clone(), &[]);
+    // Delivered from the new database, under the same webhook-id.
+    receiver
+        .wait_for(std::time::Duration::from_secs(20), |got| {
+            got.iter()
+                .any(|r| r.answered.is_success() && r.id == undelivered)
+        })
+        .await;
     assert_eq!(
         moved.check(&used, "metrics.read").await.status(),
         StatusCode::NO_CONTENT
