@@ -2,7 +2,7 @@
 // the real server. Each test makes the data it needs through the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, withPage, signIn, a11yViolations, seriousA11yViolations, PASSWORD } from './harness.mjs';
+import { startServer, launchBrowser, withPage, signIn, a11yViolations, seriousA11yViolations, apiSession, PASSWORD } from './harness.mjs';
 
 let server;
 let browser;
@@ -10,28 +10,6 @@ before(async () => { server = await startServer(); browser = await launchBrowser
 after(async () => { await browser?.close(); await server?.stop(); });
 
 const run = (name, fn, options) => test(name, () => withPage(browser, server, name, fn, options));
-
-/** A signed-in API session of `username`: `call(method, path, body)` → Response. */
-export async function apiSession(base, username, password = PASSWORD) {
-  const login = await fetch(`${base}/api/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  assert.equal(login.status, 200, `sign-in of ${username}`);
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const { csrfToken } = await login.json();
-  const call = (method, path, body) => fetch(`${base}${path}`, {
-    method,
-    headers: { cookie, 'x-csrf-token': csrfToken, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const token = async (name, scopes) => {
-    const r = await call('POST', '/api/v2/apiTokens', { name, scopes });
-    assert.equal(r.status, 201);
-    return r.json();
-  };
-  return { call, token };
-}
 
 const check = (token, scope = 'metrics.read') =>
   fetch(`${server.base}/api/v2/auth/check?scope=${scope}`, { headers: { authorization: `Api-Token ${token}` } });
@@ -292,69 +270,5 @@ run('the generate pages have no axe findings of any impact (heading order includ
     await page.goto(path);
     await page.getByLabel('Token name').waitFor();
     assert.deepEqual(await a11yViolations(page, ['minor', 'moderate', 'serious', 'critical']), [], `axe on ${path}`);
-  }
-});
-
-run('an owner regenerates a token: grace choice, the new token shown once, the old one refused', async (page) => {
-  const alice = await apiSession(server.base, 'alice');
-  const old = await alice.token('to regenerate', ['metrics.read']);
-  await signIn(page, 'alice');
-  await page.getByRole('button', { name: 'Regenerate token “to regenerate”' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Regenerate “to regenerate”?' });
-  await dialog.getByLabel('Stop the old token at once').check();
-  await dialog.getByRole('button', { name: 'Regenerate' }).click();
-  const fresh = await page.getByLabel('Token', { exact: true }).inputValue();
-  assert.notEqual(fresh, old.token);
-  assert.equal((await check(old.token)).status, 401);
-  assert.equal((await check(fresh)).status, 204);
-  await page.getByRole('button', { name: 'Copy' }).click();
-  await page.getByRole('button', { name: 'Done' }).click();
-  // The list again: the new token, and the old one (now expired) beside it.
-  await page.getByRole('row', { name: /to regenerate/ }).getByText('Expired').waitFor();
-  assert.equal(await page.getByRole('row', { name: /to regenerate/ }).count(), 2);
-});
-
-run('tokens about to expire are announced and marked on the personal page', async (page) => {
-  const alice = await apiSession(server.base, 'alice');
-  const r = await alice.call('POST', '/api/v2/apiTokens', { name: 'short-lived', scopes: ['metrics.read'], expirationDate: 'now+3d' });
-  assert.equal(r.status, 201);
-  await signIn(page, 'alice');
-  await page.getByText(/of your tokens expires? within 7 days/).waitFor();
-  await page.getByRole('row', { name: /short-lived/ }).getByText('Expires soon').waitFor();
-});
-
-run('an admin edits the lifecycle policy; the generate form then offers only what fits', async (page) => {
-  await signIn(page, 'admin');
-  await page.goto('/settings/integration/token-settings');
-  const max = page.getByLabel('Maximum lifetime (days)');
-  await max.fill('a month');
-  await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
-  await page.locator('#policy-max-error').getByText('Enter a whole number of days').waitFor();
-  await max.fill('60');
-  await page.getByLabel('Webhook URL').fill('ftp://example.test/hook');
-  await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
-  await page.locator('#policy-webhook-url-error').getByText(/http or https|absolute/).waitFor();
-  assert.equal(await max.getAttribute('aria-invalid'), 'false');
-  await page.getByLabel('Webhook URL').fill('http://127.0.0.1:9/hook');
-  await page.getByLabel('Webhook secret').fill('whsec_0123456789abcdefghij');
-  await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
-  await page.getByRole('status').getByText('Saved.').waitFor();
-  await noSeriousA11yViolations(page, 'token settings with the policy');
-  const admin = await apiSession(server.base, 'admin');
-  const list = await (await admin.call('GET', '/api/v2/settings/objects?schemaIds=tessera:tokens.lifecycle')).json();
-  assert.equal(list.items[0].value.maxLifetimeDays, 60);
-  assert.equal(list.items[0].value.webhookSecretSet, true);
-
-  const context = await browser.newContext({ baseURL: server.base });
-  try {
-    const alice = await context.newPage();
-    await signIn(alice, 'alice');
-    await alice.goto('/personal-access-tokens/new');
-    await alice.getByText('at most 60 days').waitFor();
-    const offered = await alice.locator('input[name="expiration"]').evaluateAll((els) => els.map((e) => e.value));
-    assert.deepEqual(offered, ['30d', 'custom']);
-  } finally {
-    await context.close();
-    await admin.call('PUT', `/api/v2/settings/objects/${list.items[0].objectId}`, { value: { maxLifetimeDays: null } });
   }
 });

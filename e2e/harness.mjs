@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = process.env.TESSERA_BIN ?? join(root, 'target/debug/tessera-server');
@@ -106,3 +107,25 @@ export async function a11yViolations(page, impacts) {
 
 /** Serious and critical axe violations. */
 export const seriousA11yViolations = (page) => a11yViolations(page, ['serious', 'critical']);
+
+/** A signed-in API session of `username`: `call(method, path, body)` → Response. */
+export async function apiSession(base, username, password = PASSWORD) {
+  const login = await fetch(`${base}/api/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(login.status, 200, `sign-in of ${username}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const { csrfToken } = await login.json();
+  const call = (method, path, body) => fetch(`${base}${path}`, {
+    method,
+    headers: { cookie, 'x-csrf-token': csrfToken, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const token = async (name, scopes) => {
+    const r = await call('POST', '/api/v2/apiTokens', { name, scopes });
+    assert.equal(r.status, 201);
+    return r.json();
+  };
+  return { call, token };
+}

@@ -2,7 +2,8 @@
 use gloo_net::http::Request;
 use tessera_api::{
     AdminUser, ApiTokenList, AuditLog, LifecyclePolicyValue, NewUser, SettingsList, SettingsUpdate,
-    SettingsValue, UserList, UserUpdate, UserWithPassword, LIFECYCLE_SCHEMA,
+    SettingsValue, UserList, UserUpdate, UserWithPassword, WebhookDeliveries, WebhookTestQueued,
+    LIFECYCLE_SCHEMA,
 };
 
 use crate::api::{body, json, send, with_csrf, ApiError, ApiResult};
@@ -118,4 +119,16 @@ pub async fn set_lifecycle_policy(
     send(body(with_csrf(Request::put(&url), csrf), &update))
         .await
         .map(|_| ())
+}
+
+const WEBHOOKS: &str = "/api/v2/tessera/webhooks";
+
+/// The newest webhook events and how their delivery stands.
+pub async fn webhook_deliveries() -> ApiResult<WebhookDeliveries> {
+    json(Request::get(&format!("{WEBHOOKS}/deliveries")).build()).await
+}
+
+/// Queues a `webhook.test` event.
+pub async fn send_test_webhook(csrf: &str) -> ApiResult<WebhookTestQueued> {
+    json(with_csrf(Request::post(&format!("{WEBHOOKS}/test")), csrf).build()).await
 }

@@ -9,7 +9,9 @@ use super::bulk::{BulkBar, BulkReport};
 use crate::admin_query::TokenFilters;
 use crate::api::{self, ApiError};
 use crate::api_admin;
-use crate::components::{ConfirmDialog, Crumb, Shell, TableSkeleton, TokenTable};
+use crate::components::{
+    ConfirmDialog, Crumb, RegenerateDialog, Shell, ShowOnce, TableSkeleton, TokenTable,
+};
 use crate::pages::{Generate, NoAccess};
 use crate::state::use_session;
 
@@ -125,6 +127,23 @@ fn AccessTokens() -> impl IntoView {
         });
     });
     let on_delete = Callback::new(move |t: ApiToken| deleting.set(Some(t)));
+    // Regenerate (rotation) of anyone's token: the new one is shown once, here.
+    let regenerating = RwSignal::new(None::<ApiToken>);
+    let regenerated = RwSignal::new(None::<(String, String)>);
+    let on_regenerate = Callback::new(move |t: ApiToken| regenerating.set(Some(t)));
+    let after_regenerate = Callback::new(move |done: (String, String)| {
+        regenerating.set(None);
+        regenerated.set(Some(done));
+    });
+    let shown_once = move || {
+        regenerated.get().map(|(name, token)| {
+            let done = Callback::new(move |()| {
+                regenerated.set(None);
+                page.refetch();
+            });
+            view! { <ShowOnce token=token name=name on_done=done/> }
+        })
+    };
     let after_bulk = Callback::new(move |r: BulkReport| {
         selection.update(|s| s.retain(|id, _| r.failed.iter().any(|f| &f.id == id)));
         report.set(Some(r));
@@ -132,6 +151,8 @@ fn AccessTokens() -> impl IntoView {
     });
 
     view! {
+        {shown_once}
+        <div hidden=move || regenerated.with(Option::is_some)>
         <div class="page-header">
             <div>
                 <h1>"Access tokens"</h1>
@@ -177,9 +198,11 @@ fn AccessTokens() -> impl IntoView {
                 Ok(list) if list.api_tokens.is_empty() => view! {
                     <div class="card empty"><h2>"No tokens match"</h2><p>"Change or clear the filters to see more tokens."</p></div>
                 }.into_any(),
-                Ok(list) => view! { <TokenPage list=list query=query selection=selection on_delete=on_delete/> }.into_any(),
+                Ok(list) => view! { <TokenPage list=list query=query selection=selection on_delete=on_delete on_regenerate=on_regenerate/> }.into_any(),
             })}
         </Suspense>
+        </div>
+        <RegenerateDialog token=regenerating on_cancel=Callback::new(move |()| regenerating.set(None)) on_done=after_regenerate/>
         <ConfirmDialog
             open=Signal::derive(move || deleting.get().is_some())
             title=Signal::derive(move || format!("Delete “{}”?", deleting.get().and_then(|t| t.name).unwrap_or_default()))
@@ -198,6 +221,7 @@ fn TokenPage(
     query: RwSignal<Query>,
     selection: RwSignal<BTreeMap<String, String>>,
     on_delete: Callback<ApiToken>,
+    on_regenerate: Callback<ApiToken>,
 ) -> impl IntoView {
     let first = query.with_untracked(|q| q.keys.len()) as u64 * PAGE_SIZE as u64;
     let shown = list.api_tokens.len() as u64;
@@ -205,7 +229,7 @@ fn TokenPage(
     let next = list.next_page_key.clone();
     let has_previous = first > 0;
     view! {
-        <TokenTable tokens=list.api_tokens caption=format!("Access tokens, {place}") on_delete=on_delete selection=selection/>
+        <TokenTable tokens=list.api_tokens caption=format!("Access tokens, {place}") on_delete=on_delete selection=selection on_regenerate=on_regenerate/>
         <nav class="pager" aria-label="Pages">
             <span class="muted" role="status">{place}</span>
             <button type="button" class="button small" disabled=!has_previous

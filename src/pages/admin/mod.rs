@@ -6,6 +6,7 @@ mod lifecycle_policy;
 mod token_settings;
 mod user_form;
 mod users;
+mod webhook_deliveries;
 
 pub use access_tokens::{AccessTokensPage, NewEnvironmentTokenPage};
 pub use audit_log::AuditLogPage;

@@ -101,5 +101,6 @@ fn Settings() -> impl IntoView {
             }}
         </section>
         <super::lifecycle_policy::LifecyclePolicy/>
+        <super::webhook_deliveries::WebhookDeliveriesSection/>
     }
 }

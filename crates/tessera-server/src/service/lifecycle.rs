@@ -72,6 +72,10 @@ impl Service {
                 tx.put_setting(KEY, &after.to_text(), &actor.username, now)
                     .await?;
                 let diff = audit_change(&mut *tx, &actor, &before, &after).await?;
+                let receiver = |p: &Policy| (p.webhook_url.clone(), p.webhook_secret.clone());
+                if receiver(&before) != receiver(&after) {
+                    tx.retry_webhooks_now(now).await?;
+                }
                 if diff.text().is_some() {
                     let data = webhooks::settings_data(LIFECYCLE_SCHEMA, &actor, diff.operations());
                     webhooks::emit(&mut *tx, &after, webhooks::SETTINGS_CHANGED, None, data)

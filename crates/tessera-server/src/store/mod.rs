@@ -308,6 +308,8 @@ pub trait StoreTx: Send {
     ) -> StoreResult<()>;
     /// Adds an event to the webhook outbox, delivered once this transaction commits.
     async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()>;
+    /// Makes every pending webhook event due at `now`.
+    async fn retry_webhooks_now(&mut self, now: Millis) -> StoreResult<()>;
 
     /// Commits; returns the feed position of the last change written, if any.
     async fn commit(self: Box<Self>) -> StoreResult<Option<i64>>;

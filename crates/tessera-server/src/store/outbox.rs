@@ -163,6 +163,18 @@ where
     qb
 }
 
+/// Makes every pending event due at `now` (the receiver's URL or secret changed: what
+/// failed against the old one is tried against the new one at once).
+pub(crate) fn retry_now<'a, DB>(now: Millis) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new("UPDATE webhook_events SET next_attempt_at = ");
+    qb.push_bind(now).push(" WHERE state = 'pending'");
+    qb
+}
+
 /// Leases the oldest pending event to `holder` until `until`, if it is due and nobody else
 /// holds it (a node restarted under the same name takes its own lease back). Only the head
 /// of the queue: events go out one at a time, in order.

@@ -32,3 +32,4 @@ mod tokens;
 mod users_api;
 mod users_edges;
 mod webhooks;
+mod webhooks_policy;

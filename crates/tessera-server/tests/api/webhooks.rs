@@ -117,37 +117,9 @@ async fn events_are_signed_carry_no_secret_and_a_tampered_one_is_refused() {
     assert_eq!(view["deliveries"].as_array().unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn webhook_settings_and_the_deliveries_view_are_checked() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let r = set_policy(&admin, json!({"webhookUrl": "http://127.0.0.1:9/hook"})).await;
-    let body = crate::helpers::envelope(r, StatusCode::BAD_REQUEST).await;
-    assert_eq!(
-        body["error"]["constraintViolations"][0]["path"],
-        "webhookSecret"
-    );
-    let r = admin
-        .send_json(Method::POST, "/api/v2/tessera/webhooks/test", json!({}))
-        .await;
-    let body = crate::helpers::envelope(r, StatusCode::BAD_REQUEST).await;
-    assert_eq!(
-        body["error"]["constraintViolations"][0]["path"],
-        "webhookUrl"
-    );
-
-    let user = app.user("bob", &["metrics.read"]).await;
-    let r = user.get("/api/v2/tessera/webhooks/deliveries").await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = user
-        .send_json(Method::POST, "/api/v2/tessera/webhooks/test", json!({}))
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-}
-
 /// Advances the clock a step at a time until `done` holds for what the receiver accepted
 /// (each step makes the next retry due), at most `steps` times.
-async fn drive(
+pub async fn drive(
     app: &TestApp,
     receiver: &Receiver,
     steps: usize,

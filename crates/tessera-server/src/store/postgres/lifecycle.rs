@@ -90,3 +90,11 @@ pub async fn enqueue(tx: &mut PgConnection, event: &OutboxEvent) -> StoreResult<
         .await?;
     Ok(())
 }
+
+pub async fn retry_webhooks_now(tx: &mut PgConnection, now: Millis) -> StoreResult<()> {
+    outbox::retry_now::<Postgres>(now)
+        .build()
+        .execute(tx)
+        .await?;
+    Ok(())
+}

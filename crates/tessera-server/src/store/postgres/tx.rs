@@ -303,6 +303,10 @@ impl StoreTx for PgTx {
         lifecycle::enqueue(&mut self.tx, event).await
     }
 
+    async fn retry_webhooks_now(&mut self, now: Millis) -> StoreResult<()> {
+        lifecycle::retry_webhooks_now(&mut self.tx, now).await
+    }
+
     async fn tokens_outliving(&mut self, cap: Millis) -> StoreResult<Vec<TokenRecord>> {
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id FOR UPDATE"

@@ -295,6 +295,12 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
+    async fn retry_webhooks_now(&mut self, now: Millis) -> StoreResult<()> {
+        let mut retry = outbox::retry_now::<Sqlite>(now);
+        retry.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     async fn enabled_environment_tokens_of(
         &mut self,
         owner: &str,
