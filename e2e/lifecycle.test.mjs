@@ -60,7 +60,7 @@ run('an admin edits the lifecycle policy; the generate form then offers only wha
   await page.locator('#policy-webhook-url-error').getByText(/http or https|absolute/).waitFor();
   assert.equal(await max.getAttribute('aria-invalid'), 'false');
   await page.getByLabel('Webhook URL').fill('http://127.0.0.1:9/hook');
-  await page.getByLabel('Webhook secret').fill('whsec_0123456789abcdefghij');
+  await page.getByLabel('Webhook secret').fill('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
   await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
   await page.getByRole('status').getByText('Saved.').waitFor();
   await noSeriousA11yViolations(page, 'token settings with the policy');
@@ -120,7 +120,7 @@ run('an admin sends a test event and sees it delivered, then a failing receiver 
     await signIn(page, 'admin');
     await page.goto('/settings/integration/token-settings');
     await page.getByLabel('Webhook URL').fill(url);
-    await page.getByLabel('Webhook secret').fill('whsec_0123456789abcdefghij');
+    await page.getByLabel('Webhook secret').fill('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
     await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
     await page.getByRole('status').getByText('Saved.').waitFor();
     const section = page.getByRole('region', { name: 'Webhook deliveries' });

@@ -2,9 +2,10 @@
 //! webhook delivery from the outbox. Both keep their state in the database, so they carry
 //! on after a restart, and on several nodes each run and each event is one node's.
 //!
-//! Delivery takes the oldest pending event only (a lease on it, longer than an attempt
-//! can take), so events reach the receiver in the order they were made; a failing receiver
-//! holds the queue until it answers or the event is 24 h old.
+//! Delivery takes one event at a time under a lease (longer than an attempt can take, in
+//! the database's clock): the oldest due event that is first of its token's pending ones,
+//! so each token's events reach the receiver in the order they were made, and an event the
+//! receiver keeps refusing holds up only its token's.
 use std::time::{Duration, Instant};
 
 use crate::domain::signature;
@@ -48,23 +49,21 @@ pub fn spawn_delivery(service: Service, node: String) -> anyhow::Result<()> {
         let mut moves = time::clock_moves();
         loop {
             let now = time::now();
-            match service
-                .store()
-                .claim_webhook(&node, now, now + LEASE_MS)
-                .await
-            {
-                Ok(Some(event)) => {
-                    if let Err(e) = attempt(&service, &client, &node, event).await {
-                        tracing::warn!(error = %e, "recording a webhook attempt failed");
-                    }
-                    continue;
-                }
+            match service.store().claim_webhook(&node, now, LEASE_MS).await {
+                Ok(Some(event)) => match attempt(&service, &client, &node, event).await {
+                    Ok(()) => continue,
+                    // Not recorded: the lease stays ours and the event is sent again, so
+                    // not at once (the database may be struggling).
+                    Err(e) => tracing::warn!(error = %e, "recording a webhook attempt failed"),
+                },
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "reading the webhook outbox failed"),
             }
+            // Due now but not ours (another node's lease, or a race): look again shortly.
             let wait = match service.store().next_webhook_due().await {
-                Ok(Some(at)) => Duration::from_millis((at - time::now()).clamp(100, 5_000) as u64),
-                _ => IDLE_POLL,
+                Ok(Some(at)) => Duration::from_millis((at - time::now()).clamp(250, 5_000) as u64),
+                Ok(None) => IDLE_POLL,
+                Err(_) => Duration::from_secs(1),
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
@@ -86,12 +85,17 @@ async fn attempt(
     let policy = service.lifecycle_policy().await?;
     let at = time::now();
     let started = Instant::now();
-    let (status, error) = match &policy.webhook_url {
-        None => (
+    let (status, error) = match (&policy.webhook_url, &policy.webhook_secret) {
+        (None, _) => (
             None,
             Some("No webhook URL is set; delivery was turned off".to_owned()),
         ),
-        Some(url) => post(client, url, policy.webhook_secret.as_deref(), &event).await,
+        // Never sent unsigned (a policy saved before a URL needed a secret).
+        (Some(_), None) => (
+            None,
+            Some("No webhook secret is set; events are only sent signed".to_owned()),
+        ),
+        (Some(url), Some(secret)) => post(client, url, secret, &event).await,
     };
     let outcome = if policy.webhook_url.is_none() {
         Outcome::Cancelled
@@ -123,20 +127,18 @@ async fn attempt(
 async fn post(
     client: &reqwest::Client,
     url: &str,
-    secret: Option<&str>,
+    secret: &str,
     event: &OutboxEvent,
 ) -> (Option<u16>, Option<String>) {
     // The receiver's clock, not the tests': receivers refuse stale timestamps.
     let timestamp = chrono::Utc::now().timestamp();
-    let mut request = client
+    let signed = signature::sign(secret, &event.id, timestamp, event.payload.as_bytes());
+    let request = client
         .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &event.id)
-        .header("webhook-timestamp", timestamp.to_string());
-    if let Some(secret) = secret {
-        let signed = signature::sign(secret, &event.id, timestamp, event.payload.as_bytes());
-        request = request.header("webhook-signature", signed);
-    }
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signed);
     match request.body(event.payload.clone()).send().await {
         Ok(response) => {
             let status = response.status();
@@ -149,18 +151,22 @@ async fn post(
             };
             (Some(status.as_u16()), error)
         }
-        Err(e) => (None, Some(describe(&e))),
+        Err(e) => (None, Some(describe(e))),
     }
 }
 
-/// A transport error in a line an administrator can act on.
-fn describe(e: &reqwest::Error) -> String {
+/// A transport error in a line an administrator can act on: every cause, never the URL
+/// (a receiver's URL may carry a credential in its path).
+fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
-        format!("No answer within {} s", ATTEMPT_TIMEOUT.as_secs())
-    } else if e.is_connect() {
-        let cause = std::error::Error::source(e).map_or(String::new(), |s| format!(": {s}"));
-        format!("Could not connect{cause}")
-    } else {
-        e.to_string()
+        return format!("No answer within {} s", ATTEMPT_TIMEOUT.as_secs());
     }
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }

@@ -14,6 +14,8 @@ CREATE TABLE webhook_events (
     finished_at     BIGINT
 );
 CREATE INDEX webhook_events_pending ON webhook_events(seq) WHERE state = 'pending';
+-- Each token's events go out in order: is an older one of the same token still pending?
+CREATE INDEX webhook_events_token ON webhook_events(token_id, seq) WHERE state = 'pending';
 
 CREATE TABLE webhook_attempts (
     id              BIGSERIAL PRIMARY KEY,

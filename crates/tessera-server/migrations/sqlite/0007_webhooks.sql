@@ -2,7 +2,7 @@
 -- the leases that let one node at a time run the lifecycle scheduler.
 
 -- An event waits here from the transaction of the change it reports until it is delivered
--- (or given up after 24 h). seq is the delivery order; id is the `webhook-id`.
+-- (or given up after 24 h). seq orders each token's events; id is the `webhook-id`.
 CREATE TABLE webhook_events (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     id              TEXT NOT NULL UNIQUE,
@@ -18,6 +18,8 @@ CREATE TABLE webhook_events (
     finished_at     INTEGER
 );
 CREATE INDEX webhook_events_pending ON webhook_events(seq) WHERE state = 'pending';
+-- Each token's events go out in order: is an older one of the same token still pending?
+CREATE INDEX webhook_events_token ON webhook_events(token_id, seq) WHERE state = 'pending';
 
 CREATE TABLE webhook_attempts (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -115,6 +115,15 @@ impl Policy {
                 );
                 None
             }
+            Some(s) if s.starts_with("whsec_") && !super::signature::is_whsec(s) => {
+                bad(
+                    "webhookSecret",
+                    "A whsec_ secret must be whsec_ and the base64 of at least 16 random bytes, \
+                     as Standard Webhooks libraries make them"
+                        .into(),
+                );
+                None
+            }
             Some(s) => Some(s.to_owned()),
         };
         // Events are always signed: a URL needs a secret (an invalid one is reported above).

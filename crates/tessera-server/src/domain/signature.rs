@@ -14,6 +14,16 @@ pub fn key(secret: &str) -> Vec<u8> {
         .unwrap_or_else(|| secret.as_bytes().to_vec())
 }
 
+/// Whether `secret` is a well-formed `whsec_` secret: base64 of at least 16 bytes. (Any
+/// other `whsec_…` is refused when the policy is saved rather than used as plain bytes,
+/// which no Standard Webhooks library would verify.)
+pub fn is_whsec(secret: &str) -> bool {
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| STANDARD.decode(b64).ok())
+        .is_some_and(|key| key.len() >= 16)
+}
+
 /// The `webhook-signature` header value.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(&key(secret)).expect("HMAC takes any key");
@@ -48,6 +58,13 @@ mod tests {
             base,
             sign("a plain secret of 24 chars", "msg_1", 10, b"{ }")
         );
-        assert_eq!(key("whsec_not base64!"), b"whsec_not base64!");
+        assert!(is_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        for bad in [
+            "whsec_not base64!",
+            "whsec_c2hvcnQ=",
+            "plain-secret-of-some-length",
+        ] {
+            assert!(!is_whsec(bad), "{bad}");
+        }
     }
 }

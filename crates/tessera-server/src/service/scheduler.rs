@@ -14,8 +14,8 @@ use crate::store::{outbox::BATCH, Candidates, TokenPatch};
 
 /// The lease that makes one node at a time run the scheduler.
 pub const LEASE: &str = "lifecycle";
-/// Longer than a run takes; a node that died is replaced after at most this long.
-const LEASE_MS: Millis = 5 * 60 * 1000;
+/// Renewed before each batch; a node that died is replaced after at most this long.
+const LEASE_MS: Millis = 2 * 60 * 1000;
 /// Settings row: the `(expiration, id)` up to which `token.expired` went out.
 pub const EXPIRED_MARK: &str = "scheduler.expired";
 /// Expiry is reported this long after the fact, so that a change committing with an
@@ -23,35 +23,54 @@ pub const EXPIRED_MARK: &str = "scheduler.expired";
 const SETTLE_MS: Millis = 60 * 1000;
 /// Finished webhook events are kept this long for the deliveries view.
 const KEEP_DELIVERED_MS: Millis = 7 * DAY_MS;
+/// Delivery is retried this long, then given up.
+const RETRY_WINDOW_MS: Millis = DAY_MS;
+/// A use is written to the database off the request's path, at most once a minute a token:
+/// a token is disabled as unused only this long after its last use could have landed.
+const LAST_USE_MARGIN_MS: Millis = 60 * 60 * 1000;
 
 impl Service {
-    /// One run as node `node`; `false` when another node holds the lease.
+    /// One run as node `node`; `false` when another node holds the lease. The lease is
+    /// renewed before each batch, and the run stops if it was lost (it ran out meanwhile).
     pub async fn run_lifecycle(&self, node: &str) -> Result<bool, ApiError> {
-        let now = time::now();
-        if !self
-            .store
-            .take_lease(LEASE, node, now, now + LEASE_MS)
-            .await?
-        {
+        if !self.holds_lease(node).await? {
             return Ok(false);
         }
+        let now = time::now();
         let policy = self.lifecycle_policy().await?;
         if policy.webhook_url.is_some() {
-            self.warn_expiring(&policy, now).await?;
+            self.warn_expiring(&policy, now, node).await?;
         }
-        while self.report_expired(now - SETTLE_MS).await? == BATCH as usize {}
+        while self.holds_lease(node).await?
+            && self.report_expired(now - SETTLE_MS).await? == BATCH as usize
+        {}
         if policy.disable_unused_after_days.is_some() {
-            while self.disable_unused(now).await? == BATCH as usize {}
+            while self.holds_lease(node).await? && self.disable_unused(now).await? == BATCH as usize
+            {
+            }
         }
-        self.store.prune_webhooks(now - KEEP_DELIVERED_MS).await?;
+        let store = &self.store;
+        store
+            .prune_webhooks(now - RETRY_WINDOW_MS, now - KEEP_DELIVERED_MS, now)
+            .await?;
         self.wake_webhooks();
         Ok(true)
+    }
+
+    /// Takes or renews the scheduler's lease for `node`.
+    async fn holds_lease(&self, node: &str) -> Result<bool, ApiError> {
+        Ok(self.store.take_lease(LEASE, node, LEASE_MS).await?)
     }
 
     /// `token.expiring` once per token, expiration and threshold: each token gets the
     /// tightest threshold it is within (a token made 12 hours from expiry gets the 1-day
     /// warning, not both).
-    async fn warn_expiring(&self, policy: &Policy, now: Millis) -> Result<(), ApiError> {
+    async fn warn_expiring(
+        &self,
+        policy: &Policy,
+        now: Millis,
+        node: &str,
+    ) -> Result<(), ApiError> {
         let thresholds = &policy.expiry_warning_days; // descending, distinct
         for (i, &days) in thresholds.iter().enumerate() {
             let tighter = thresholds.get(i + 1).copied().unwrap_or(0);
@@ -60,7 +79,7 @@ impl Service {
                 upto: now + days * DAY_MS,
                 within_days: days,
             };
-            loop {
+            while self.holds_lease(node).await? {
                 let which = which.clone();
                 let done = self
                     .change(move |mut tx| async move {
@@ -68,7 +87,10 @@ impl Service {
                         let tokens = tx.candidates(&which).await?;
                         for t in &tokens {
                             let at = t.expires_at.unwrap_or_default();
-                            tx.mark_warned(&t.id, at, days).await?;
+                            // Once, even if two runs ever overlap.
+                            if !tx.mark_warned(&t.id, at, days).await? {
+                                continue;
+                            }
                             let data = webhooks::about(t, json!({ "withinDays": days }));
                             let kind = webhooks::TOKEN_EXPIRING;
                             webhooks::emit(&mut *tx, &policy, kind, Some(&t.id), data).await?;
@@ -129,7 +151,7 @@ impl Service {
                 return Ok((0, None));
             };
             let which = Candidates::Unused {
-                before: now - days * DAY_MS,
+                before: now - days * DAY_MS - LAST_USE_MARGIN_MS,
                 now,
             };
             let tokens = tx.candidates(&which).await?;

@@ -83,12 +83,21 @@ pub async fn emit_now(
     emit(tx, &policy, kind, token, data).await.map(drop)
 }
 
-/// `settings.changed`: which object, who, and the change (a secret only as its path).
+/// `settings.changed`: which object, who, and the change. The secret and the webhook URL
+/// appear only as paths: a receiver's URL may carry a credential, and the new receiver
+/// must not learn the old one's.
 pub fn settings_data(schema: &str, actor: &Actor, changes: &[Value]) -> Map<String, Value> {
+    let changes = changes
+        .iter()
+        .map(|op| match op["path"].as_str() {
+            Some(path @ "/webhookUrl") => json!({"op": op["op"], "path": path}),
+            _ => op.clone(),
+        })
+        .collect();
     let mut data = Map::new();
     data.insert("schemaId".into(), json!(schema));
     data.insert("changedBy".into(), json!(actor.username));
-    data.insert("changes".into(), Value::Array(changes.to_vec()));
+    data.insert("changes".into(), Value::Array(changes));
     data
 }
 

@@ -6,6 +6,7 @@
 //! authorization index is built from [`Store::snapshot`] and advanced by
 //! [`Store::changes_since`] (see `crate::feed`).
 pub mod outbox;
+mod outbox_sql;
 mod postgres;
 mod records;
 mod sql;
@@ -299,13 +300,14 @@ pub trait StoreTx: Send {
     /// A batch of tokens the lifecycle scheduler acts on (on PostgreSQL locked, skipping
     /// rows a change holds: they are taken on the next run).
     async fn candidates(&mut self, which: &Candidates) -> StoreResult<Vec<TokenRecord>>;
-    /// Notes that `token.expiring` went out for this expiration and threshold.
+    /// Notes that `token.expiring` goes out for this expiration and threshold; `false`
+    /// when it already had.
     async fn mark_warned(
         &mut self,
         token_id: &str,
         expires_at: Millis,
         within_days: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// Adds an event to the webhook outbox, delivered once this transaction commits.
     async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()>;
     /// Makes every pending webhook event due at `now`.

@@ -56,7 +56,7 @@ async fn the_policy_is_a_settings_object_whose_secret_is_never_read_back() {
     assert_eq!(policy["value"]["expiryWarningDays"], json!([7, 1]));
     assert_eq!(policy["value"]["maxLifetimeDays"], Value::Null);
 
-    let secret = "whsec_0123456789abcdef0123456789";
+    let secret = crate::webhooks::SECRET;
     let r = set_policy(
         &admin,
         json!({"webhookUrl": "http://127.0.0.1:9/hook", "webhookSecret": secret}),

@@ -4,7 +4,7 @@ use sqlx::{PgConnection, Postgres};
 
 use super::rows::{token_from_row, TOKEN_COLUMNS};
 use crate::domain::time::Millis;
-use crate::store::{outbox, Candidates, OutboxEvent, StoreResult, TokenRecord};
+use crate::store::{outbox_sql, Candidates, OutboxEvent, StoreResult, TokenRecord};
 
 pub async fn setting(tx: &mut PgConnection, key: &str) -> StoreResult<Option<String>> {
     // FOR SHARE: a policy change waits for the generations that read the old one.
@@ -53,14 +53,18 @@ pub async fn put_setting(
     Ok(())
 }
 
-/// Locked, skipping rows a change holds: the scheduler never waits on (or deadlocks with)
-/// a user's change; what it skips it takes on its next run.
+/// Tokens to warn or disable are locked, skipping rows a change holds: the scheduler never
+/// waits on (or deadlocks with) a user's change, and takes what it skipped on its next run.
+/// Expired tokens are only read: the expiry mark moves past them, so none may be skipped
+/// (runs are serialised by the lock on the mark).
 pub async fn candidates(
     tx: &mut PgConnection,
     which: &Candidates,
 ) -> StoreResult<Vec<TokenRecord>> {
-    let mut qb = outbox::candidates::<Postgres>(TOKEN_COLUMNS, which);
-    qb.push(" FOR UPDATE OF t SKIP LOCKED");
+    let mut qb = outbox_sql::candidates::<Postgres>(TOKEN_COLUMNS, which);
+    if !matches!(which, Candidates::Expired { .. }) {
+        qb.push(" FOR UPDATE OF t SKIP LOCKED");
+    }
     let rows = qb.build().fetch_all(tx).await?;
     rows.iter().map(token_from_row).collect()
 }
@@ -70,8 +74,8 @@ pub async fn mark_warned(
     token_id: &str,
     expires_at: Millis,
     within_days: i64,
-) -> StoreResult<()> {
-    sqlx::query(
+) -> StoreResult<bool> {
+    let done = sqlx::query(
         "INSERT INTO token_notices (token_id, expires_at, within_days) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING",
     )
@@ -80,11 +84,11 @@ pub async fn mark_warned(
     .bind(within_days as i32)
     .execute(tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn enqueue(tx: &mut PgConnection, event: &OutboxEvent) -> StoreResult<()> {
-    outbox::enqueue::<Postgres>(event)
+    outbox_sql::enqueue::<Postgres>(event)
         .build()
         .execute(tx)
         .await?;
@@ -92,7 +96,7 @@ pub async fn enqueue(tx: &mut PgConnection, event: &OutboxEvent) -> StoreResult<
 }
 
 pub async fn retry_webhooks_now(tx: &mut PgConnection, now: Millis) -> StoreResult<()> {
-    outbox::retry_now::<Postgres>(now)
+    outbox_sql::retry_now::<Postgres>(now)
         .build()
         .execute(tx)
         .await?;

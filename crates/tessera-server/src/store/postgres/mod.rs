@@ -48,7 +48,9 @@ impl PgStore {
     }
 }
 
-outbox::impl_outbox!(PgStore, sqlx::Postgres);
+/// The database's clock in epoch milliseconds (leases use it, not the nodes').
+const DB_NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+outbox::impl_outbox!(PgStore, sqlx::Postgres, DB_NOW);
 
 #[async_trait]
 impl Store for PgStore {

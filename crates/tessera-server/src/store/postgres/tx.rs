@@ -295,7 +295,7 @@ impl StoreTx for PgTx {
         lifecycle::candidates(&mut self.tx, which).await
     }
 
-    async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<()> {
+    async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<bool> {
         lifecycle::mark_warned(&mut self.tx, id, expires_at, days).await
     }
 

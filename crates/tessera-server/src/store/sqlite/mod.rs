@@ -65,7 +65,9 @@ impl SqliteStore {
     }
 }
 
-outbox::impl_outbox!(SqliteStore, sqlx::Sqlite);
+/// The database's clock in epoch milliseconds (leases use it, not the node's test clock).
+const DB_NOW: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+outbox::impl_outbox!(SqliteStore, sqlx::Sqlite, DB_NOW);
 
 #[async_trait]
 impl Store for SqliteStore {

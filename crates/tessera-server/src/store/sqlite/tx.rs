@@ -6,7 +6,7 @@ use sqlx::{Sqlite, Transaction};
 use super::rows::{self, is_unique_violation, json_list, token_from_row, user_from_row};
 use crate::domain::time::{self, Millis};
 use crate::store::{
-    outbox, AuditEvent, Candidates, ChangeKind, OutboxEvent, SessionRecord, StoreError,
+    outbox_sql, AuditEvent, Candidates, ChangeKind, OutboxEvent, SessionRecord, StoreError,
     StoreResult, StoreTx, TokenPatch, TokenRecord, User, UserPatch,
 };
 
@@ -272,23 +272,25 @@ impl StoreTx for SqliteTx {
     }
 
     async fn candidates(&mut self, which: &Candidates) -> StoreResult<Vec<TokenRecord>> {
-        let mut qb = outbox::candidates::<Sqlite>(rows::TOKEN_COLUMNS, which);
+        let mut qb = outbox_sql::candidates::<Sqlite>(rows::TOKEN_COLUMNS, which);
         let rows = qb.build().fetch_all(&mut *self.tx).await?;
         rows.iter().map(token_from_row).collect()
     }
 
-    async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<()> {
-        sqlx::query("INSERT OR IGNORE INTO token_notices (token_id, expires_at, within_days) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(expires_at)
-            .bind(days)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+    async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO token_notices (token_id, expires_at, within_days) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .bind(days)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()> {
-        outbox::enqueue::<Sqlite>(event)
+        outbox_sql::enqueue::<Sqlite>(event)
             .build()
             .execute(&mut *self.tx)
             .await?;
@@ -296,7 +298,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn retry_webhooks_now(&mut self, now: Millis) -> StoreResult<()> {
-        let mut retry = outbox::retry_now::<Sqlite>(now);
+        let mut retry = outbox_sql::retry_now::<Sqlite>(now);
         retry.build().execute(&mut *self.tx).await?;
         Ok(())
     }
