@@ -140,3 +140,20 @@ run('an admin sends a test event and sees it delivered, then a failing receiver 
     receiver.close();
   }
 });
+
+run('an owner is told when the lifecycle policy shortens their tokens', async (page) => {
+  const alice = await apiSession(server.base, 'alice');
+  await alice.token('forever', ['metrics.read']);
+  const admin = await apiSession(server.base, 'admin');
+  const list = await (await admin.call('GET', '/api/v2/settings/objects?schemaIds=tessera:tokens.lifecycle')).json();
+  const policy = `/api/v2/settings/objects/${list.items[0].objectId}`;
+  try {
+    assert.equal((await admin.call('PUT', policy, { value: { maxLifetimeDays: 30 } })).status, 200);
+    await signIn(page, 'alice');
+    await page.getByText(/The token lifecycle policy shortened the life of \d+ of your tokens/).waitFor();
+    await page.getByRole('row', { name: /forever/ }).getByText('Shortened by policy').waitFor();
+    await noSeriousA11yViolations(page, 'the personal page with shortened tokens');
+  } finally {
+    await admin.call('PUT', policy, { value: { maxLifetimeDays: null } });
+  }
+});

@@ -135,7 +135,7 @@ pub async fn own_tokens(owner: &str) -> ApiResult<Vec<ApiToken>> {
         ("apiTokenSelector", selector.as_str()),
         (
             "fields",
-            "+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken",
+            "+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken,+additionalMetadata",
         ),
         ("pageSize", "1000"),
     ]);

@@ -103,6 +103,14 @@ pub fn TableSkeleton() -> impl IntoView {
     }
 }
 
+/// Whether the lifecycle policy shortened this token's life (`policyCappedDate`).
+pub fn shortened(token: &ApiToken) -> bool {
+    token
+        .additional_metadata
+        .as_ref()
+        .is_some_and(|m| m.contains_key("policyCappedDate"))
+}
+
 #[component]
 fn TokenRow(
     token: ApiToken,
@@ -154,6 +162,7 @@ fn TokenRow(
     let switch_label = format!("Token “{name}” enabled");
     let delete_label = format!("Delete token “{name}”");
     let for_delete = token.clone();
+    let capped = shortened(&token);
     let last_used = token.last_used_date.clone().flatten();
     let ip = token.last_used_ip_address.clone().flatten();
     view! {
@@ -173,6 +182,7 @@ fn TokenRow(
                 (true, Some(at)) => view! { <span class="badge danger">"Expired"</span> " " <RelativeTime iso=at/> }.into_any(),
                 (false, Some(at)) => view! {
                     {expiring.then(|| view! { <span class="badge warning">"Expires soon"</span> " " })}
+                    {capped.then(|| view! { <span class="badge neutral">"Shortened by policy"</span> " " })}
                     <RelativeTime iso=at/>
                 }.into_any(),
                 (_, None) => view! { <span class="muted">"Never"</span> }.into_any(),

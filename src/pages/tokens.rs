@@ -77,6 +77,19 @@ fn Tokens() -> impl IntoView {
         })
     };
 
+    // Live tokens the lifecycle policy shortened (SPEC §11: their owner is told).
+    let shortened = move || {
+        let now = format::now_ms();
+        tokens.with(|t| match t {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|t| crate::components::token_table::shortened(t))
+                .filter_map(|t| t.expiration_date.clone().flatten())
+                .filter(|at| format::parse_iso(at).is_some_and(|ms| ms > now))
+                .count(),
+            _ => 0,
+        })
+    };
     let shown_once = move || {
         regenerated.get().map(|(name, token)| {
             let done = Callback::new(move |()| {
@@ -115,6 +128,15 @@ fn Tokens() -> impl IntoView {
             </div>
         </Show>
         <p class="notice error" role="alert" hidden=move || delete_error.get().is_none()>{move || delete_error.get()}</p>
+        {move || (shortened() > 0).then(|| {
+            let n = shortened();
+            view! {
+                <div class="notice info" role="status">
+                    <strong>{format!("The token lifecycle policy shortened the life of {n} of your tokens.")}</strong>
+                    " They are marked “Shortened by policy” below, with their new expiration dates."
+                </div>
+            }
+        })}
         {move || (expiring() > 0).then(|| {
             // Whole days as an integer: formatting an f64 adds float printing to the wasm.
             let days = warning_days(session.info().as_ref());

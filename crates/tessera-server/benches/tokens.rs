@@ -25,6 +25,7 @@ fn record(token: &Token, owner: &str) -> TokenRecord {
         last_used_ip: None,
         rotated_from: None,
         rotated_to: None,
+        capped_at: None,
     }
 }
 

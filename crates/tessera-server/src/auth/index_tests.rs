@@ -51,6 +51,7 @@ fn record(token: &Token, owner: &str, scopes: &[Scope]) -> TokenRecord {
         last_used_ip: None,
         rotated_from: None,
         rotated_to: None,
+        capped_at: None,
     }
 }
 

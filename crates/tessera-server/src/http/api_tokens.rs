@@ -48,14 +48,16 @@ pub fn to_wire(r: &TokenRecord, fields: Option<&Fields>) -> ApiToken {
     }
 }
 
-/// `additionalMetadata`: the rotation links, when there are any (SPEC §11).
+/// `additionalMetadata`: the rotation links and when the lifecycle policy shortened the
+/// token's life (`policyCappedDate`), when there are any (SPEC §11).
 fn metadata(r: &TokenRecord) -> serde_json::Map<String, serde_json::Value> {
     [
-        ("rotatedFrom", &r.rotated_from),
-        ("rotatedTo", &r.rotated_to),
+        ("rotatedFrom", r.rotated_from.clone()),
+        ("rotatedTo", r.rotated_to.clone()),
+        ("policyCappedDate", r.capped_at.map(time::format)),
     ]
     .into_iter()
-    .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(v.clone()?))))
+    .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(v?))))
     .collect()
 }
 

@@ -139,6 +139,7 @@ async fn cap_tokens(
     for token in tx.tokens_outliving(cap).await? {
         let patch = TokenPatch {
             expires_at: Some(cap),
+            capped_at: Some(now),
             ..TokenPatch::default()
         };
         let capped = tx.update_token(&token.id, &patch, now).await?;

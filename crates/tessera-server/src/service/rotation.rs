@@ -85,6 +85,7 @@ impl Service {
                 last_used_ip: None,
                 rotated_from: Some(old.id.clone()),
                 rotated_to: None,
+                capped_at: None,
                 ..old.clone()
             };
             let ends = old

@@ -346,6 +346,7 @@ fn new_token(
         last_used_ip: None,
         rotated_from: None,
         rotated_to: None,
+        capped_at: None,
     };
     Ok(Generated { record, token })
 }

@@ -49,6 +49,8 @@ pub struct TokenRecord {
     /// The token this one replaced by rotation, and the one that replaced it.
     pub rotated_from: Option<String>,
     pub rotated_to: Option<String>,
+    /// When the lifecycle policy last shortened this token's life.
+    pub capped_at: Option<Millis>,
 }
 
 /// A change to a token; `None` leaves a field as it is. `modified_at` is set by the store
@@ -61,6 +63,7 @@ pub struct TokenPatch {
     /// A new expiration (rotation ends the old token's life after the grace period).
     pub expires_at: Option<Millis>,
     pub rotated_to: Option<String>,
+    pub capped_at: Option<Millis>,
 }
 
 /// One page of a listing.

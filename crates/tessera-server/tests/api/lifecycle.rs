@@ -223,6 +223,20 @@ async fn lowering_the_maximum_caps_longer_lived_tokens_each_audited() {
         (9.9..=10.0).contains(&days_from_now(&expiry(&made[2]).await)),
         "a shorter one is left alone"
     );
+    // Its owner is told, on each token (the PAT page shows a notice from this).
+    let mine: Value = alice
+        .get("/api/v2/apiTokens?fields=+additionalMetadata")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shortened: Vec<bool> = mine["apiTokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["additionalMetadata"]["policyCappedDate"].is_string())
+        .collect();
+    assert_eq!(shortened.iter().filter(|s| **s).count(), 2, "{mine}");
     let capped = || async {
         app.audit_events()
             .await

@@ -7,7 +7,7 @@ use crate::domain::token::TokenDigest;
 use crate::store::{SessionRecord, StoreError, StoreResult, TokenRecord, User};
 
 pub const TOKEN_COLUMNS: &str = "id, owner, name, scopes, personal, enabled, digest, \
-     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to";
+     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to, capped_at";
 
 fn digest_32(bytes: Vec<u8>, what: &str) -> StoreResult<[u8; 32]> {
     bytes
@@ -45,6 +45,7 @@ pub fn token_from_row(row: &PgRow) -> StoreResult<TokenRecord> {
         last_used_at: row.try_get("last_used_at")?,
         last_used_ip: row.try_get("last_used_ip")?,
         rotated_from: row.try_get("rotated_from")?,
+        capped_at: row.try_get("capped_at")?,
         rotated_to: row.try_get("rotated_to")?,
     })
 }

@@ -156,8 +156,8 @@ impl StoreTx for PgTx {
             .await?;
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
-             last_used_at, last_used_ip, rotated_from, rotated_to) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             last_used_at, last_used_ip, rotated_from, rotated_to, capped_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -173,6 +173,7 @@ impl StoreTx for PgTx {
         .bind(&t.last_used_ip)
         .bind(&t.rotated_from)
         .bind(&t.rotated_to)
+        .bind(t.capped_at)
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -189,8 +190,8 @@ impl StoreTx for PgTx {
         let sql = format!(
             "UPDATE tokens SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
              scopes = COALESCE($3, scopes), modified_at = CASE WHEN $4 THEN $5 ELSE modified_at END, \
-             expires_at = COALESCE($6, expires_at), rotated_to = COALESCE($7, rotated_to) \
-             WHERE id = $8 RETURNING {TOKEN_COLUMNS}"
+             expires_at = COALESCE($6, expires_at), rotated_to = COALESCE($7, rotated_to), \
+             capped_at = COALESCE($8, capped_at) WHERE id = $9 RETURNING {TOKEN_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(&patch.name)
@@ -200,6 +201,7 @@ impl StoreTx for PgTx {
             .bind(now)
             .bind(patch.expires_at)
             .bind(&patch.rotated_to)
+            .bind(patch.capped_at)
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?

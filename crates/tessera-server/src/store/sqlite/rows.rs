@@ -7,7 +7,7 @@ use crate::domain::token::TokenDigest;
 use crate::store::{SessionRecord, StoreError, StoreResult, TokenRecord, User};
 
 pub const TOKEN_COLUMNS: &str = "id, owner, name, scopes, personal, enabled, digest, \
-     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to";
+     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to, capped_at";
 
 pub fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
@@ -53,6 +53,7 @@ pub fn token_from_row(row: &SqliteRow) -> StoreResult<TokenRecord> {
         last_used_at: row.try_get("last_used_at")?,
         last_used_ip: row.try_get("last_used_ip")?,
         rotated_from: row.try_get("rotated_from")?,
+        capped_at: row.try_get("capped_at")?,
         rotated_to: row.try_get("rotated_to")?,
     })
 }

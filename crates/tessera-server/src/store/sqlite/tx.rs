@@ -113,7 +113,7 @@ impl StoreTx for SqliteTx {
     async fn insert_token(&mut self, t: &TokenRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
-             last_used_at, last_used_ip, rotated_from, rotated_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             last_used_at, last_used_ip, rotated_from, rotated_to, capped_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -129,6 +129,7 @@ impl StoreTx for SqliteTx {
         .bind(&t.last_used_ip)
         .bind(&t.rotated_from)
         .bind(&t.rotated_to)
+        .bind(t.capped_at)
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -145,7 +146,8 @@ impl StoreTx for SqliteTx {
         let sql = format!(
             "UPDATE tokens SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
              scopes = COALESCE(?, scopes), modified_at = CASE WHEN ? THEN ? ELSE modified_at END, \
-             expires_at = COALESCE(?, expires_at), rotated_to = COALESCE(?, rotated_to) \
+             expires_at = COALESCE(?, expires_at), rotated_to = COALESCE(?, rotated_to), \
+             capped_at = COALESCE(?, capped_at) \
              WHERE id = ? RETURNING {}",
             rows::TOKEN_COLUMNS
         );
@@ -157,6 +159,7 @@ impl StoreTx for SqliteTx {
             .bind(now)
             .bind(patch.expires_at)
             .bind(&patch.rotated_to)
+            .bind(patch.capped_at)
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?
