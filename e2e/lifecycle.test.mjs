@@ -84,23 +84,24 @@ run('an admin edits the lifecycle policy; the generate form then offers only wha
 });
 
 run('an admin regenerates someone else\'s token from the access tokens page', async (page) => {
-  const bob = await apiSession(server.base, 'bob');
-  const old = await bob.token('bob regenerated', ['metrics.read']);
+  const alice = await apiSession(server.base, 'alice');
+  const old = await alice.token('alice regenerated', ['metrics.read']);
   await signIn(page, 'admin');
   await page.goto('/settings/access-control/access-tokens');
-  await page.getByRole('button', { name: 'Regenerate token “bob regenerated”' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Regenerate “bob regenerated”?' });
+  await page.getByRole('button', { name: 'Regenerate token “alice regenerated”' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Regenerate “alice regenerated”?' });
   await dialog.getByLabel('Keep the old token working for 1 hour').check();
   await dialog.getByRole('button', { name: 'Regenerate' }).click();
   const fresh = await page.getByLabel('Token', { exact: true }).inputValue();
   assert.notEqual(fresh, old.token);
-  // Within the grace both work; the new one is bob's.
+  // Within the grace both work; the new one is alice's.
   assert.equal((await check(old.token)).status, 204);
   assert.equal((await check(fresh)).status, 204);
+  await page.getByRole('button', { name: 'Copy' }).click();
   await page.getByRole('button', { name: 'Done' }).click();
   await page.getByRole('heading', { name: 'Access tokens' }).waitFor();
-  const mine = await (await bob.call('GET', '/api/v2/apiTokens?fields=+owner')).json();
-  assert.equal(mine.apiTokens.filter((t) => t.name === 'bob regenerated').length, 2);
+  const mine = await (await alice.call('GET', '/api/v2/apiTokens?fields=+owner')).json();
+  assert.equal(mine.apiTokens.filter((t) => t.name === 'alice regenerated').length, 2);
 });
 
 run('an admin sends a test event and sees it delivered, then a failing receiver retried', async (page) => {
