@@ -12,7 +12,7 @@ run: tools-run console
 	cargo build --release -p tessera-server
 	@echo
 	@echo "Tessera: open http://127.0.0.1:8080 and sign in with one of the demo users below."
-	./target/release/tessera-server --demo --assets dist --database-url sqlite://data/tessera.db
+	./target/release/tessera-server --demo --database-url sqlite://data/tessera.db
 
 ## Lint, then native (SQLite, then PostgreSQL), wasm (headless Chromium) and browser
 ## end-to-end tests.

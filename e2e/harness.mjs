@@ -16,10 +16,11 @@ export const PASSWORD = 'demo-password-1';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /** Starts Tessera in demo mode (admin, alice, bob; PATs on) on a free port. */
-export async function startServer({ demo = true, extraArgs = [] } = {}) {
+/** `assets: false` serves the console built into the binary instead of `--assets`. */
+export async function startServer({ demo = true, extraArgs = [], assets = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
   const dbUrl = `sqlite://${join(dir, 'tessera.db')}`;
-  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl, '--assets', DIST,
+  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl, ...(assets ? ['--assets', DIST] : []),
     '--login-attempts-per-user', '1000', '--login-attempts-per-address', '1000', ...extraArgs];
   if (demo) args.push('--demo');
   const child = spawn(BIN, args, {

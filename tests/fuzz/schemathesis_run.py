@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 
 ADMIN_PASSWORD = "admin-password-1"
@@ -32,6 +33,9 @@ def start_server(binary, workdir):
     for line in server.stdout:
         match = re.match(r"Tessera listening on (http://\S+)", line)
         if match:
+            # Keep reading its output: a pipe nobody drains fills up and the server then
+            # blocks on its next log line (it did, once webhook attempts logged warnings).
+            threading.Thread(target=lambda: sys.stderr.writelines(server.stdout), daemon=True).start()
             return server, match.group(1)
     raise SystemExit("tessera-server did not start")
 

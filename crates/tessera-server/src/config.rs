@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "tessera-server",
-    version,
+    version = crate::store::schema::describe(),
     about = "Tessera: personal access tokens with a web console"
 )]
 #[command(args_conflicts_with_subcommands = true)]

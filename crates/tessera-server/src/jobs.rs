@@ -107,8 +107,15 @@ async fn attempt(
             None => Outcome::GaveUp,
         }
     };
-    if outcome != Outcome::Delivered {
-        tracing::warn!(event = %event.id, kind = %event.kind, ?status, ?error, ?outcome, "webhook not delivered");
+    // Each failure is in the deliveries view; the log says so once an event is given up.
+    match outcome {
+        Outcome::Delivered => {}
+        Outcome::GaveUp => {
+            tracing::warn!(event = %event.id, kind = %event.kind, ?status, ?error, "webhook event given up after 24 h")
+        }
+        _ => {
+            tracing::info!(event = %event.id, kind = %event.kind, ?status, ?error, ?outcome, "webhook not delivered")
+        }
     }
     let attempt = Attempt {
         at,

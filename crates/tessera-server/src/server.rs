@@ -167,6 +167,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .install_recorder()
         .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
         .ok();
+    if args.assets.is_none() && !crate::http::embedded::available() {
+        tracing::warn!("this build has no console inside (build the console before the server, e.g. `make run`): serving the API only");
+    }
     if let Some(assets) = &args.assets {
         if !assets.join("index.html").is_file() {
             anyhow::bail!(

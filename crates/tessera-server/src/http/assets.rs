@@ -52,7 +52,7 @@ fn is_hashed(path: &str) -> bool {
     })
 }
 
-async fn cache_headers(request: Request<Body>, next: Next) -> Response {
+pub(super) async fn cache_headers(request: Request<Body>, next: Next) -> Response {
     let hashed = is_hashed(request.uri().path());
     let mut response = next.run(request).await;
     let html = response
@@ -71,11 +71,15 @@ async fn cache_headers(request: Request<Body>, next: Next) -> Response {
 }
 
 /// The Content-Security-Policy for the console: scripts only from this origin, plus the
-/// inline module loaders Trunk writes into the pages, allowed by their SHA-256.
+/// inline module loaders Trunk writes into the pages, allowed by their SHA-256. The pages
+/// are those of `--assets`, or else the console built in.
 pub fn content_security_policy(assets: Option<&PathBuf>) -> String {
     let html: String = PAGES
         .iter()
-        .filter_map(|page| std::fs::read_to_string(assets?.join(page)).ok())
+        .filter_map(|page| match assets {
+            Some(dir) => std::fs::read_to_string(dir.join(page)).ok(),
+            None => super::embedded::page(page),
+        })
         .collect();
     let hashes: String = inline_scripts(&html)
         .map(|script| {

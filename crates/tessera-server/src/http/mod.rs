@@ -4,6 +4,7 @@ pub mod assets;
 mod audit;
 pub mod authorized;
 pub mod check;
+pub mod embedded;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
@@ -68,6 +69,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .with_state(state);
     app = match assets {
         Some(dir) => app.fallback_service(assets::service(&dir)),
+        None if embedded::available() => app.fallback_service(embedded::service()),
         None => app.fallback(console_missing),
     };
     let mut app = app.layer(axum::middleware::from_fn(middleware::observe));
@@ -100,6 +102,7 @@ async fn method_not_allowed() -> Response {
 async fn console_missing() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "The console is not built. Run `make run`, or start the server with --assets <dist>.\n",
+        "This build of Tessera has no console inside (the console was not built before the \
+         server); it serves the API only. Run `make run`, or start it with --assets <dist>.\n",
     )
 }

@@ -23,18 +23,27 @@ async fn healthz() -> impl IntoResponse {
 }
 
 /// Ready: the database answers and this node's index is up to date (`--max-staleness`).
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// Not ready either when another node migrated the database past this binary's schema.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     if !state.follower.is_current() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "not up to date with the database\n",
+            "not up to date with the database\n".into(),
         );
     }
-    match state.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n"),
+    let store = state.store();
+    match store.schema_version().await {
+        Ok(version) => match crate::store::schema::newer_than_binary(version, store.known_schema())
+        {
+            Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
+            None => (StatusCode::OK, "ready\n".into()),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable\n".into(),
+            )
         }
     }
 }

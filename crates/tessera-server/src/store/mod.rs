@@ -9,6 +9,7 @@ pub mod outbox;
 mod outbox_sql;
 mod postgres;
 mod records;
+pub mod schema;
 mod sql;
 mod sqlite;
 
@@ -169,6 +170,10 @@ pub trait ChangeSignal: Send {
 #[async_trait]
 pub trait Store: outbox::Outbox + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
+    /// The newest migration applied to the database.
+    async fn schema_version(&self) -> StoreResult<Option<i64>>;
+    /// The newest schema version this binary knows for this backend.
+    fn known_schema(&self) -> &'static sqlx::migrate::Migrator;
     /// Starts a write transaction (taking the database's write lock at once on SQLite).
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
 

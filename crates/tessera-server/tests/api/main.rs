@@ -29,6 +29,7 @@ mod settings;
 mod slow_clients;
 mod token_changes;
 mod tokens;
+mod upgrades;
 mod users_api;
 mod users_edges;
 mod webhooks;

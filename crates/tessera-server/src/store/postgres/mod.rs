@@ -33,7 +33,7 @@ impl PgStore {
             .connect(url)
             .await
             .context("connecting to PostgreSQL")?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        schema::migrate(&schema::POSTGRES, &pool).await?;
         let reader = PgPoolOptions::new()
             .max_connections(3)
             .acquire_timeout(Duration::from_secs(5))
@@ -57,6 +57,15 @@ impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn schema_version(&self) -> StoreResult<Option<i64>> {
+        let sql = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+
+    fn known_schema(&self) -> &'static sqlx::migrate::Migrator {
+        &schema::POSTGRES
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {

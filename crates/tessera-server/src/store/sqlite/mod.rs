@@ -44,7 +44,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .with_context(|| format!("opening the database {url}"))?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        schema::migrate(&schema::SQLITE, &pool).await?;
         Ok(SqliteStore {
             pool,
             writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -74,6 +74,15 @@ impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn schema_version(&self) -> StoreResult<Option<i64>> {
+        let sql = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+
+    fn known_schema(&self) -> &'static sqlx::migrate::Migrator {
+        &schema::SQLITE
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
