@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(HOME)/.cargo/bi
 export CARGO_TERM_COLOR ?= never
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test bench tools-run tools-test tools-bench console server lint deny test-native test-postgres test-wasm test-fuzz test-e2e soak screenshots clean
+.PHONY: package test-package run test bench tools-run tools-test tools-bench console server lint deny test-native test-postgres test-wasm test-fuzz test-e2e soak screenshots clean
 
 ## Build the console and the server in release mode and start Tessera in demo mode.
 run: tools-run console
@@ -16,7 +16,7 @@ run: tools-run console
 
 ## Lint, then native (SQLite, then PostgreSQL), wasm (headless Chromium) and browser
 ## end-to-end tests.
-test: tools-test lint deny test-native test-postgres test-fuzz test-wasm console test-e2e
+test: tools-test lint deny test-native test-postgres test-fuzz test-wasm console test-e2e test-package
 
 ## Measure weight, load times, throughput, latency and memory against bench/budgets.toml
 ## (not part of test or CI; see docs/benchmarks.md).
@@ -83,6 +83,18 @@ test-wasm:
 test-e2e: server
 	TESSERA_BIN=$(CURDIR)/target/debug/tessera-server TESSERA_DIST=$(CURDIR)/dist \
 	node --test --test-concurrency=1 e2e/
+
+## The Debian package (binary with the console inside, systemd unit, settings file) in
+## target/, from a release build.
+package: tools-run console
+	cargo build --release -p tessera-server
+	scripts/package.sh target/release/tessera-server \
+	  target/tessera_$$(cargo pkgid -p tessera-server | sed 's/.*[#@]//')_$$(dpkg --print-architecture).deb
+
+## Installs the package built from the test build on this machine, serves from it as its
+## unit would, purges it (root; leaves the machine as it was).
+test-package: server
+	scripts/test-package.sh target/debug/tessera-server
 
 ## Refresh the README's screenshots (docs/screenshots/) from a browser run.
 screenshots: tools-test console server

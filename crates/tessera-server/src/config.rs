@@ -82,7 +82,8 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub db: DatabaseArgs,
-    /// Directory of the built console (Trunk's dist/); without it only the API is served.
+    /// Serve the console from this directory (Trunk's dist/) instead of the one built into
+    /// the binary (for `trunk serve` development, or a patched console).
     #[arg(long, env = "TESSERA_ASSETS")]
     pub assets: Option<PathBuf>,
     /// Mark the session cookie Secure (serve behind TLS).
