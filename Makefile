@@ -80,7 +80,9 @@ test-wasm:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p tessera-console --target wasm32-unknown-unknown
 
-test-e2e: server
+# The server is built again here: it embeds the console, built after the first `server`.
+test-e2e: console
+	cargo build -p tessera-server
 	TESSERA_BIN=$(CURDIR)/target/debug/tessera-server TESSERA_DIST=$(CURDIR)/dist \
 	node --test --test-concurrency=1 e2e/
 
@@ -93,7 +95,8 @@ package: tools-run console
 
 ## Installs the package built from the test build on this machine, serves from it as its
 ## unit would, purges it (root; leaves the machine as it was).
-test-package: server
+test-package: console
+	cargo build -p tessera-server
 	scripts/test-package.sh target/debug/tessera-server
 
 ## Refresh the README's screenshots (docs/screenshots/) from a browser run.
