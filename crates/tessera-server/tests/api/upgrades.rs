@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use crate::helpers::{TestApp, BIN};
 
 /// The newest migration shipped for a backend (its files are `<version>_<name>.sql`).
-fn newest_migration(backend: &str) -> i64 {
+pub fn newest_migration(backend: &str) -> i64 {
     let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_dir(dir)
         .unwrap()
@@ -94,4 +94,127 @@ async fn a_database_from_a_newer_tessera_makes_a_node_unready_and_is_refused_at_
     assert!(!out.status.success());
     assert!(err.contains("written by a newer Tessera"), "{err}");
     assert!(err.contains("schema version 999999"), "{err}");
+}
+
+/// The fixtures of the schema before issue 15 (SQLite 6, PostgreSQL 3), written by that
+/// commit's binary (tests/fixtures/make-fixtures.sh).
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/a588cb9");
+
+/// A database of the backend under test holding the fixture, and the fixture's secrets.
+async fn fixture_database() -> (String, serde_json::Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, secrets) = match crate::helpers::postgres_admin_url() {
+        Some(admin) => {
+            let url = crate::helpers::fresh_postgres_database(&admin).await;
+            let dump = std::fs::read_to_string(format!("{FIXTURES}/postgres.sql")).unwrap();
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            sqlx::raw_sql(&dump).execute(&mut conn).await.unwrap();
+            (url, "postgres.json")
+        }
+        None => {
+            let file = dir.path().join("tessera.db");
+            std::fs::copy(format!("{FIXTURES}/sqlite.db"), &file).unwrap();
+            (format!("sqlite://{}", file.display()), "sqlite.json")
+        }
+    };
+    let text = std::fs::read_to_string(format!("{FIXTURES}/{secrets}")).unwrap();
+    (url, serde_json::from_str(&text).unwrap(), dir)
+}
+
+#[tokio::test]
+async fn a_database_of_the_previous_schema_works_after_the_upgrade() {
+    let (url, fixture, _dir) = fixture_database().await;
+    // The fixture's session was made when the fixture was; sessions would have ended since.
+    let app = TestApp::on_database(
+        url,
+        &["--session-idle", "36500d", "--session-max", "36500d"],
+    );
+    let store = app.store().await;
+    let known = crate::upgrades::newest_migration(if app.on_sqlite() {
+        "sqlite"
+    } else {
+        "postgres"
+    });
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        Some(known),
+        "migrated at start"
+    );
+
+    let token = |name: &str| {
+        fixture["tokens"][name]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (name, scope, status) in [
+        ("forever", "metrics.read", StatusCode::NO_CONTENT),
+        ("dated", "slo.read", StatusCode::NO_CONTENT),
+        ("dated", "metrics.read", StatusCode::FORBIDDEN),
+        ("off", "metrics.read", StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(
+            app.check(&token(name), scope).await.status(),
+            status,
+            "{name} {scope}"
+        );
+    }
+    // The session made before the upgrade, and a new sign-in with the old password.
+    let session = &fixture["session"];
+    let me = reqwest::Client::new()
+        .get(app.url("/api/session"))
+        .header(
+            "cookie",
+            format!("tessera_session={}", session["cookie"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["user"]["username"], "alice", "{me}");
+    let alice = app
+        .sign_in("alice", fixture["alicePassword"].as_str().unwrap())
+        .await;
+    let mine: serde_json::Value = alice
+        .get("/api/v2/apiTokens?fields=+lastUsedDate,+expirationDate")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["totalCount"], 3, "{mine}");
+    let forever = fixture["tokens"]["forever"]["id"].as_str().unwrap();
+    let used = mine["apiTokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == forever);
+    assert!(
+        used.is_some_and(|t| t["lastUsedDate"].is_string()),
+        "{mine}"
+    );
+    // Settings: PATs on, the lifecycle policy's thresholds; new tokens work too.
+    let admin = app.admin().await;
+    let policy: serde_json::Value = admin
+        .get(crate::lifecycle::LIFECYCLE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        policy["value"]["expiryWarningDays"],
+        serde_json::json!([14, 3])
+    );
+    let (_, fresh) = alice.generate("after the upgrade", &["metrics.read"]).await;
+    assert_eq!(
+        app.check(&fresh, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(app
+        .audit_events()
+        .await
+        .iter()
+        .any(|e| e.event == "token.generated"));
 }
