@@ -33,7 +33,8 @@ test('the built-in console is served compressed, cached by name, with admin page
   assert.equal(asset.headers.get('content-type'), 'application/wasm');
   assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   const etag = asset.headers.get('etag');
-  const again = await fetch(`${server.base}/${wasm}`, { headers: { 'if-none-match': etag } });
+  const again = await fetch(`${server.base}/${wasm}`, { headers: { 'if-none-match': etag, 'accept-encoding': 'br, gzip' } });
+  assert.equal(again.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   assert.equal(again.status, 304);
   assert.equal((await fetch(`${server.base}/`, { method: 'POST' })).status, 405);
 });

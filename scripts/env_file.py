@@ -12,7 +12,7 @@ print("# Each line is a flag of `tessera-server --help` as an environment variab
 print("# On first start the generated admin password is in the journal: journalctl -u tessera")
 help_text = sys.stdin.read()
 options = help_text.split("Options:", 1)[1]
-for block in re.split(r"\n(?=\s+--)", options):
+for block in re.split(r"\n(?=\s+-)", options):
     env = re.search(r"\[env: (TESSERA_[A-Z_]+)=?([^\]]*)\]", block)
     if not env or env.group(1) in SKIP:
         continue

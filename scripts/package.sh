@@ -14,6 +14,8 @@ strip --strip-unneeded "$stage/usr/bin/tessera-server"
 install -D -m 0644 "$root/deploy/systemd/tessera.service" "$stage/lib/systemd/system/tessera.service"
 install -d "$stage/etc/tessera" "$stage/DEBIAN" "$stage/usr/share/doc/tessera"
 install -m 0644 "$root/README.md" "$stage/usr/share/doc/tessera/README.md"
+printf 'Tessera\nLicense: %s (see the workspace Cargo.toml)\n' \
+  "$(sed -n 's/^license = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)" > "$stage/usr/share/doc/tessera/copyright"
 "$bin" --help | python3 "$root/scripts/env_file.py" > "$stage/etc/tessera/tessera.env"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$(dpkg --print-architecture)/" \
   "$root/deploy/debian/control" > "$stage/DEBIAN/control"

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
@@ -59,7 +59,9 @@ pub(super) async fn cache_headers(request: Request<Body>, next: Next) -> Respons
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    let value = if hashed && !html && response.status().is_success() {
+    // A 304's headers replace the cached response's: it must say immutable too.
+    let fresh = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let value = if hashed && !html && fresh {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

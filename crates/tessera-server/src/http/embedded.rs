@@ -54,44 +54,86 @@ async fn file(uri: Uri, headers: HeaderMap) -> Response {
         .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
-/// Whether `Accept-Encoding` lists `coding` (with a non-zero quality).
-fn accepts(headers: &HeaderMap, coding: &str) -> bool {
-    let Some(list) = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    list.split(',').any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        parts.next() == Some(coding) && parts.all(|p| p != "q=0" && p != "q=0.0")
-    })
+/// The quality `Accept-Encoding` gives `coding` (names compared without case; `*` stands
+/// for any coding not listed; absent, nothing but identity is acceptable).
+fn quality(headers: &HeaderMap, coding: &str) -> f32 {
+    let items = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    let (mut named, mut any) = (None, None);
+    for item in items {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let q = parts
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1.0), |(_, v)| v.trim().parse::<f32>().ok());
+        let Some(q) = q else { continue };
+        if name.eq_ignore_ascii_case(coding) {
+            named = Some(q);
+        } else if name == "*" {
+            any = Some(q);
+        }
+    }
+    named.or(any).unwrap_or(0.0)
+}
+
+/// A body of the embedded bytes without copying them (they are in the binary).
+fn body(data: std::borrow::Cow<'static, [u8]>) -> Body {
+    match data {
+        std::borrow::Cow::Borrowed(bytes) => Body::from(axum::body::Bytes::from_static(bytes)),
+        std::borrow::Cow::Owned(bytes) => Body::from(bytes),
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, lists and `*` included).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
 }
 
 fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
+    // The compressed copies are served as encodings of their file, never on their own.
+    if path.ends_with(".br") || path.ends_with(".gz") {
+        return None;
+    }
     let file = Console::get(path)?;
-    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()));
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
-    {
+    let hash = hex(&file.metadata.sha256_hash());
+    // The best encoding the client accepts (brotli first when it rates both alike).
+    let variant = [("br", ".br"), ("gzip", ".gz")]
+        .into_iter()
+        .map(|(coding, suffix)| (quality(headers, coding), coding, suffix))
+        .filter(|(q, ..)| *q > 0.0)
+        .fold(None::<(f32, &str, &str)>, |best, v| match best {
+            Some(b) if b.0 >= v.0 => Some(b),
+            _ => Some(v),
+        })
+        .and_then(|(_, coding, suffix)| Some((coding, Console::get(&format!("{path}{suffix}"))?)));
+    // Each representation has its own validator (RFC 9110: one per content coding).
+    let etag = match &variant {
+        Some((coding, _)) => format!("\"{hash}-{coding}\""),
+        None => format!("\"{hash}\""),
+    };
+    let mut response = if not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let variant = [("br", ".br"), ("gzip", ".gz")]
-            .into_iter()
-            .filter(|(coding, _)| accepts(headers, coding))
-            .find_map(|(coding, suffix)| Some((coding, Console::get(&format!("{path}{suffix}"))?)));
         let mut response = match variant {
             Some((coding, compressed)) => {
-                let mut r = Response::new(Body::from(compressed.data.into_owned()));
+                let mut r = Response::new(body(compressed.data));
                 r.headers_mut()
                     .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
                 r
             }
-            None => Response::new(Body::from(file.data.into_owned())),
+            None => Response::new(body(file.data)),
         };
-        let mime = file.metadata.mimetype();
-        if let Ok(value) = HeaderValue::from_str(mime) {
+        if let Ok(value) = HeaderValue::from_str(file.metadata.mimetype()) {
             response.headers_mut().insert(header::CONTENT_TYPE, value);
         }
         response
@@ -112,15 +154,31 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_accept_encoding_lists() {
+    fn accept(value: &'static str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip, deflate, br;q=0"),
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn reads_accept_encoding_qualities() {
+        let h = accept("GZIP, deflate, br;q=0.000");
+        assert_eq!((quality(&h, "gzip"), quality(&h, "br")), (1.0, 0.0));
+        let h = accept("br;Q=0.5, *;q=0.8");
+        assert_eq!((quality(&h, "br"), quality(&h, "gzip")), (0.5, 0.8));
+        assert_eq!(quality(&HeaderMap::new(), "gzip"), 0.0);
+        assert_eq!(quality(&accept("br;q=x"), "br"), 0.0);
+    }
+
+    #[test]
+    fn if_none_match_takes_lists_weak_tags_and_any() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", W/\"b-br\""),
         );
-        assert!(accepts(&headers, "gzip"));
-        assert!(!accepts(&headers, "br"));
-        assert!(!accepts(&HeaderMap::new(), "gzip"));
+        assert!(not_modified(&h, "\"b-br\"") && !not_modified(&h, "\"b\""));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(not_modified(&h, "\"c\""));
     }
 }

@@ -23,29 +23,27 @@ async fn healthz() -> impl IntoResponse {
 }
 
 /// Ready: the database answers and this node's index is up to date (`--max-staleness`).
-/// Not ready either when another node migrated the database past this binary's schema.
+/// Not ready either when another node migrated the database past this binary's schema
+/// (checked first: a newer schema may be why the node fell behind).
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
-    if !state.follower.is_current() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not up to date with the database\n".into(),
-        );
-    }
     let store = state.store();
+    let unavailable = |reason: String| (StatusCode::SERVICE_UNAVAILABLE, reason);
     match store.schema_version().await {
-        Ok(version) => match crate::store::schema::newer_than_binary(version, store.known_schema())
-        {
-            Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
-            None => (StatusCode::OK, "ready\n".into()),
-        },
+        Ok(version) => {
+            let known = store.known_schema();
+            if let Some(reason) = crate::store::schema::newer_than_binary(version, known) {
+                return unavailable(reason);
+            }
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable\n".into(),
-            )
+            return unavailable("database unavailable\n".into());
         }
     }
+    if !state.follower.is_current() {
+        return unavailable("not up to date with the database\n".into());
+    }
+    (StatusCode::OK, "ready\n".into())
 }
 
 /// Prometheus text format.

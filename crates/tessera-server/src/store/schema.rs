@@ -33,8 +33,9 @@ where
 {
     match migrator.run(pool).await {
         Err(MigrateError::VersionMissing(version)) => anyhow::bail!(
-            "the database has schema version {version}, written by a newer Tessera; this \
-             binary knows up to version {}: upgrade tessera-server (migrations only move forward)",
+            "the database has schema version {version}, which this binary does not know (it \
+             knows up to {}): it was written by a newer Tessera (upgrade tessera-server; \
+             migrations only move forward) or is not Tessera's database",
             latest(migrator)
         ),
         other => Ok(other?),
