@@ -41,7 +41,12 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            match e.downcast_ref::<tessera_server::store::schema::NewerSchema>() {
+                Some(_) => std::process::ExitCode::from(
+                    tessera_server::store::schema::NewerSchema::EXIT_CODE,
+                ),
+                None => std::process::ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -24,6 +24,25 @@ pub fn describe() -> &'static str {
     })
 }
 
+/// The database has a schema this binary does not know. The process then ends with
+/// [`NewerSchema::EXIT_CODE`], which the systemd unit does not restart on (restarting
+/// cannot help: the binary must be upgraded).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the database has schema version {found}, which this binary does not know (it knows up \
+     to {known}): it was written by a newer Tessera (upgrade tessera-server; migrations only \
+     move forward) or is not Tessera's database"
+)]
+pub struct NewerSchema {
+    pub found: i64,
+    pub known: i64,
+}
+
+impl NewerSchema {
+    /// EX_CONFIG of sysexits.h: the configuration (here, the database) does not fit.
+    pub const EXIT_CODE: u8 = 78;
+}
+
 /// Runs `migrator`'s pending migrations; a database that has a migration this binary does
 /// not know was written by a newer Tessera, which is said in those words.
 pub async fn migrate<'a, A>(migrator: &Migrator, pool: A) -> anyhow::Result<()>
@@ -32,12 +51,11 @@ where
     <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
 {
     match migrator.run(pool).await {
-        Err(MigrateError::VersionMissing(version)) => anyhow::bail!(
-            "the database has schema version {version}, which this binary does not know (it \
-             knows up to {}): it was written by a newer Tessera (upgrade tessera-server; \
-             migrations only move forward) or is not Tessera's database",
-            latest(migrator)
-        ),
+        Err(MigrateError::VersionMissing(found)) => Err(NewerSchema {
+            found,
+            known: latest(migrator),
+        }
+        .into()),
         other => Ok(other?),
     }
 }
