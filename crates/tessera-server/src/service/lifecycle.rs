@@ -52,45 +52,41 @@ impl Service {
         value: LifecyclePolicyValue,
     ) -> Result<Policy, ApiError> {
         let actor = actor.clone();
-        let changed = self
-            .change(move |mut tx| async move {
-                let actor = actor.confirmed(&mut *tx).await?;
-                if !actor.sees_all_tokens() {
-                    return Err(ApiError::Forbidden(
-                        "Only administrators may access token settings".into(),
-                    ));
+        self.change_with_events(move |mut tx| async move {
+            let actor = actor.confirmed(&mut *tx).await?;
+            if !actor.sees_all_tokens() {
+                return Err(ApiError::Forbidden(
+                    "Only administrators may access token settings".into(),
+                ));
+            }
+            let before = Policy::from_text(tx.lock_setting(KEY).await?.as_deref());
+            let after = Policy::from_write(value, &before).map_err(|violations| {
+                let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+                ApiError::BadRequest {
+                    message: format!("Constraints violated: {}", paths.join(", ")),
+                    violations,
                 }
-                let before = Policy::from_text(tx.lock_setting(KEY).await?.as_deref());
-                let after = Policy::from_write(value, &before).map_err(|violations| {
-                    let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-                    ApiError::BadRequest {
-                        message: format!("Constraints violated: {}", paths.join(", ")),
-                        violations,
-                    }
-                })?;
-                let now = time::now();
-                tx.put_setting(KEY, &after.to_text(), &actor.username, now)
-                    .await?;
-                let diff = audit_change(&mut *tx, &actor, &before, &after).await?;
-                let receiver = |p: &Policy| (p.webhook_url.clone(), p.webhook_secret.clone());
-                if receiver(&before) != receiver(&after) {
-                    tx.retry_webhooks_now(now).await?;
+            })?;
+            let now = time::now();
+            tx.put_setting(KEY, &after.to_text(), &actor.username, now)
+                .await?;
+            let diff = audit_change(&mut *tx, &actor, &before, &after).await?;
+            let receiver = |p: &Policy| (p.webhook_url.clone(), p.webhook_secret.clone());
+            if receiver(&before) != receiver(&after) {
+                tx.retry_webhooks_now(now).await?;
+            }
+            if diff.text().is_some() {
+                let data = webhooks::settings_data(LIFECYCLE_SCHEMA, &actor, diff.operations());
+                webhooks::emit(&mut *tx, &after, webhooks::SETTINGS_CHANGED, None, data).await?;
+            }
+            if let Some(cap) = after.latest_expiry(now) {
+                if before.latest_expiry(now).is_none_or(|old| cap < old) {
+                    cap_tokens(&mut *tx, &actor, &after, cap, now).await?;
                 }
-                if diff.text().is_some() {
-                    let data = webhooks::settings_data(LIFECYCLE_SCHEMA, &actor, diff.operations());
-                    webhooks::emit(&mut *tx, &after, webhooks::SETTINGS_CHANGED, None, data)
-                        .await?;
-                }
-                if let Some(cap) = after.latest_expiry(now) {
-                    if before.latest_expiry(now).is_none_or(|old| cap < old) {
-                        cap_tokens(&mut *tx, &actor, &after, cap, now).await?;
-                    }
-                }
-                Ok((after, tx.commit().await?))
-            })
-            .await;
-        self.wake_webhooks();
-        changed
+            }
+            Ok((after, tx.commit().await?))
+        })
+        .await
     }
 }
 

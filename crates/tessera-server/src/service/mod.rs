@@ -191,7 +191,7 @@ impl Service {
         }
     }
 
-    pub fn wake_webhooks(&self) {
+    fn wake_webhooks(&self) {
         self.webhooks.notify_one();
     }
 
@@ -228,6 +228,20 @@ impl Service {
         });
         task.await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("a change failed: {e}")))?
+    }
+
+    /// `change` for changes that may put webhook events in the outbox: this node's delivery
+    /// is woken when it is done. (Other changes do not wake it: on SQLite its look at the
+    /// outbox is a write, which would queue behind every change for nothing.)
+    async fn change_with_events<T, F, Fut>(&self, change: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Box<dyn StoreTx>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(T, Option<i64>), ApiError>> + Send + 'static,
+    {
+        let done = self.change(change).await;
+        self.wake_webhooks();
+        done
     }
 }
 

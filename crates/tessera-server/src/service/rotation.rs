@@ -45,7 +45,7 @@ impl Service {
             })?),
         };
         let actor = actor.clone();
-        let rotated = self.change(move |mut tx| async move {
+        self.change_with_events(move |mut tx| async move {
             let actor = actor.confirmed(&mut *tx).await?;
             let old = visible_to(&actor, tx.token(id.as_str()).await?)?;
             refuse_unrotatable(&old, now)?;
@@ -129,13 +129,17 @@ impl Service {
                 &rotated,
                 json!({"rotatedTo": new.id, "graceSeconds": grace, "rotatedBy": actor.username}),
             );
-            webhooks::emit(&mut *tx, &policy, webhooks::TOKEN_ROTATED, Some(&rotated.id), data)
-                .await?;
+            webhooks::emit(
+                &mut *tx,
+                &policy,
+                webhooks::TOKEN_ROTATED,
+                Some(&rotated.id),
+                data,
+            )
+            .await?;
             Ok((Generated { record: new, token }, tx.commit().await?))
         })
-        .await;
-        self.wake_webhooks();
-        rotated
+        .await
     }
 }
 

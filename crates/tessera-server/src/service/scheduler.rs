@@ -53,7 +53,6 @@ impl Service {
         store
             .prune_webhooks(now - RETRY_WINDOW_MS, now - KEEP_DELIVERED_MS, now)
             .await?;
-        self.wake_webhooks();
         Ok(true)
     }
 
@@ -82,7 +81,7 @@ impl Service {
             while self.holds_lease(node).await? {
                 let which = which.clone();
                 let done = self
-                    .change(move |mut tx| async move {
+                    .change_with_events(move |mut tx| async move {
                         let policy = super::lifecycle::policy_in(&mut *tx).await?;
                         let tokens = tx.candidates(&which).await?;
                         for t in &tokens {
@@ -110,7 +109,7 @@ impl Service {
     /// `upto`. The first run starts the mark at `upto`: tokens that expired before the
     /// scheduler ever ran are not reported.
     async fn report_expired(&self, upto: Millis) -> Result<usize, ApiError> {
-        self.change(move |mut tx| async move {
+        self.change_with_events(move |mut tx| async move {
             let mark = tx.lock_setting(EXPIRED_MARK).await?;
             let Some(after) = mark.as_deref().and_then(parse_mark) else {
                 tx.put_setting(EXPIRED_MARK, &format!("{upto} "), "system", upto)
@@ -145,7 +144,7 @@ impl Service {
     /// creation when never used); each audited and reported.
     async fn disable_unused(&self, now: Millis) -> Result<usize, ApiError> {
         let system = Actor::system();
-        self.change(move |mut tx| async move {
+        self.change_with_events(move |mut tx| async move {
             let policy = super::lifecycle::policy_in(&mut *tx).await?;
             let Some(days) = policy.disable_unused_after_days else {
                 return Ok((0, None));

@@ -116,26 +116,23 @@ impl Service {
     pub async fn send_test_webhook(&self, actor: &Actor) -> Result<String, ApiError> {
         admins_only(actor)?;
         let actor = actor.clone();
-        let id = self
-            .change(move |mut tx| async move {
-                let actor = actor.confirmed(&mut *tx).await?;
-                admins_only(&actor)?;
-                let policy = super::lifecycle::policy_in(&mut *tx).await?;
-                if policy.webhook_url.is_none() {
-                    return Err(ApiError::invalid(
-                        tessera_api::ParameterLocation::PayloadBody,
-                        "webhookUrl",
-                        "Set a webhook URL in the lifecycle policy first",
-                    ));
-                }
-                let mut data = Map::new();
-                data.insert("requestedBy".into(), json!(actor.username));
-                let id = emit(&mut *tx, &policy, WEBHOOK_TEST, None, data).await?;
-                Ok((id.unwrap_or_default(), tx.commit().await?))
-            })
-            .await;
-        self.wake_webhooks();
-        id
+        self.change_with_events(move |mut tx| async move {
+            let actor = actor.confirmed(&mut *tx).await?;
+            admins_only(&actor)?;
+            let policy = super::lifecycle::policy_in(&mut *tx).await?;
+            if policy.webhook_url.is_none() {
+                return Err(ApiError::invalid(
+                    tessera_api::ParameterLocation::PayloadBody,
+                    "webhookUrl",
+                    "Set a webhook URL in the lifecycle policy first",
+                ));
+            }
+            let mut data = Map::new();
+            data.insert("requestedBy".into(), json!(actor.username));
+            let id = emit(&mut *tx, &policy, WEBHOOK_TEST, None, data).await?;
+            Ok((id.unwrap_or_default(), tx.commit().await?))
+        })
+        .await
     }
 
     /// The newest events and their latest attempts (administrators only).

@@ -80,6 +80,29 @@ where
     qb
 }
 
+/// Notes that `token.expiring` goes out for this expiration and threshold (no row when it
+/// already had: the caller then sends nothing).
+pub(crate) fn mark_warned<'a, DB>(
+    token_id: &'a str,
+    expires_at: Millis,
+    within_days: i32,
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    i32: Encode<'a, DB> + Type<DB>,
+    &'a str: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb =
+        QueryBuilder::new("INSERT INTO token_notices (token_id, expires_at, within_days) VALUES (");
+    qb.separated(", ")
+        .push_bind(token_id)
+        .push_bind(expires_at)
+        .push_bind(within_days);
+    qb.push(") ON CONFLICT DO NOTHING");
+    qb
+}
+
 /// Makes every pending event due at `now` (the receiver's URL or secret changed: what
 /// failed against the old one is tried against the new one at once).
 pub(crate) fn retry_now<'a, DB>(now: Millis) -> QueryBuilder<'a, DB>

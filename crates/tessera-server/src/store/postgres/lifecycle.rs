@@ -75,16 +75,8 @@ pub async fn mark_warned(
     expires_at: Millis,
     within_days: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO token_notices (token_id, expires_at, within_days) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(token_id)
-    .bind(expires_at)
-    .bind(within_days as i32)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let mut insert = outbox_sql::mark_warned::<Postgres>(token_id, expires_at, within_days as i32);
+    Ok(insert.build().execute(tx).await?.rows_affected() == 1)
 }
 
 pub async fn enqueue(tx: &mut PgConnection, event: &OutboxEvent) -> StoreResult<()> {

@@ -281,15 +281,8 @@ impl StoreTx for SqliteTx {
     }
 
     async fn mark_warned(&mut self, id: &str, expires_at: Millis, days: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT OR IGNORE INTO token_notices (token_id, expires_at, within_days) VALUES (?, ?, ?)",
-        )
-        .bind(id)
-        .bind(expires_at)
-        .bind(days)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut insert = outbox_sql::mark_warned::<Sqlite>(id, expires_at, days as i32);
+        Ok(insert.build().execute(&mut *self.tx).await?.rows_affected() == 1)
     }
 
     async fn enqueue(&mut self, event: &OutboxEvent) -> StoreResult<()> {
