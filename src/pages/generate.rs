@@ -149,6 +149,7 @@ fn GenerateForm(
             scopes: selection.with_untracked(ScopeSelection::values),
             personal_access_token: Some(personal),
             expiration_date: expiration_value().ok().flatten(),
+            rate_limit_per_minute: None,
         };
         let csrf = session.csrf();
         busy.set(true);

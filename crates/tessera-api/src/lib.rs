@@ -10,6 +10,7 @@ pub mod scopes;
 pub mod session;
 pub mod settings;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod webhooks;
 
@@ -25,6 +26,7 @@ pub use tokens::{
     ApiToken, ApiTokenList, CreateTokenRequest, CreatedToken, LookupRequest, RotateTokenRequest,
     UpdateTokenRequest,
 };
+pub use usage::{TokenUsage, UsageCounts, UsageHour};
 pub use users::{AdminUser, NewUser, UserList, UserUpdate, UserWithPassword};
 pub use webhooks::{WebhookAttempt, WebhookDeliveries, WebhookDelivery, WebhookTestQueued};
 

@@ -66,6 +66,11 @@ pub struct CreateTokenRequest {
     /// ISO-8601 instant or `now+<n><unit>` (units `m h d w M y`); absent = never expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_date: Option<String>,
+    /// Tessera extension: at most this many requests per minute, over all nodes (1–1000000);
+    /// absent = unlimited. Read back as `additionalMetadata.rateLimitPerMinute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// `POST /api/v2/apiTokens` result: the only response that ever carries the token.
@@ -115,6 +120,24 @@ pub struct UpdateTokenRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::Scope>>, min_items = 1))]
     pub scopes: Option<Vec<String>>,
+    /// Tessera extension: requests per minute over all nodes (1–1000000); `null` removes
+    /// the limit, absent leaves it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_or_null"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, nullable = true, minimum = 1, maximum = 1000000))]
+    pub rate_limit_per_minute: Option<Option<u32>>,
+}
+
+/// Tells `null` (`Some(None)`) from an absent field (`None`, by `default`).
+fn present_or_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `POST /api/v2/apiTokens/lookup` body.

@@ -26,6 +26,7 @@ fn record(token: &Token, owner: &str) -> TokenRecord {
         rotated_from: None,
         rotated_to: None,
         capped_at: None,
+        rate_limit: None,
     }
 }
 

@@ -137,6 +137,13 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
 
+    /// The gateway route map (TOML): which scope a request forwarded by a proxy needs, from
+    /// its method and path. With it, `GET /api/v2/auth/check` without `scope` reads the
+    /// original request from a --trusted-proxy's X-Forwarded-Method/-Uri or
+    /// X-Original-Method/-URI headers (Caddy, Traefik, Envoy, ingress-nginx).
+    #[arg(long, env = "TESSERA_GATEWAY_ROUTES")]
+    pub gateway_routes: Option<PathBuf>,
+
     /// Seed demo users with different permissions (passwords printed) and turn personal
     /// access tokens on.
     #[arg(long, env = "TESSERA_DEMO", default_value_t = false)]
@@ -219,6 +226,18 @@ fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
 }
 
 impl ServeArgs {
+    /// The route map of --gateway-routes, read and checked (a bad file stops the start).
+    pub fn gateway_routes(&self) -> anyhow::Result<Option<crate::domain::routes::RouteMap>> {
+        let Some(path) = &self.gateway_routes else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading --gateway-routes {}: {e}", path.display()))?;
+        crate::domain::routes::RouteMap::parse(&text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("--gateway-routes {}: {e}", path.display()))
+    }
+
     /// The admin password from --admin-password-file, else --admin-password; empty is none.
     pub fn admin_password(&self) -> anyhow::Result<Option<String>> {
         use anyhow::Context;

@@ -44,6 +44,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A token's rate limit (`crate::meter::rate`), at the given time.
+    #[error("rate limited")]
+    RateLimited(crate::meter::RateState, crate::domain::time::Millis),
     /// This node cannot answer truthfully right now (e.g. it cannot read the database).
     #[error("{0}")]
     Unavailable(String),
@@ -93,7 +96,9 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited(..) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,6 +155,16 @@ impl IntoResponse for ApiError {
             ),
             ApiError::TooManyRequests { .. } => {
                 ("Too many requests; try again later".to_owned(), Vec::new())
+            }
+            ApiError::RateLimited(state, now) => {
+                let message = format!(
+                    "This token's rate limit of {} requests per minute is used up; try again in {} s",
+                    state.limit,
+                    state.reset_secs(now)
+                );
+                let mut response = envelope(status, &message, Vec::new());
+                crate::meter::set_headers(response.headers_mut(), &state, now);
+                return response;
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");

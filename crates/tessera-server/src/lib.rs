@@ -9,6 +9,7 @@ pub mod feed;
 pub mod http;
 pub mod jobs;
 pub mod listen;
+pub mod meter;
 pub mod migrate;
 pub mod server;
 pub mod service;

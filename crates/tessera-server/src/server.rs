@@ -144,6 +144,8 @@ async fn seed_demo(
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Files are read before the database is touched: a bad one stops the start at once.
+    let gateway_routes = args.gateway_routes()?.map(Arc::new);
     let _lock = store::lock_for_serving(&args.db.database_url)?;
     let db = store::open(&args.db.database_url).await?;
     // Start-up writes go through the service before the index exists; the index is then
@@ -189,13 +191,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             trusted_proxies: args.trusted_proxy.clone(),
             body_timeout: args.body_timeout,
             login_attempts_per_user: args.login_attempts_per_user.get(),
+            gateway_routes,
         },
         login_limiter: LoginLimiter::new(args.login_attempts_per_address),
         metrics,
         password_checks: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         ),
+        meter: Default::default(),
     }));
+    crate::meter::spawn_flusher(state.meter.clone(), state.store().clone());
     if args.user_refresh.is_some() {
         tracing::warn!("--user-refresh is no longer used: CLI changes arrive through the change feed every --feed-poll");
     }
@@ -215,12 +220,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let shutdown = shutdown_signal();
     println!("Tessera listening on http://{addr}");
+    let (meter, store) = (state.meter.clone(), state.store().clone());
     let app = http::app(state, args.assets.clone());
     let timeouts = crate::listen::Timeouts {
         header: args.header_timeout,
         shutdown_grace: args.shutdown_grace,
     };
     crate::listen::serve(listener, app, timeouts, shutdown).await;
+    // Usage counted since the last batch is written before the process ends.
+    if let Err(e) = meter.usage.flush(&*store).await {
+        tracing::warn!(error = %e, "writing the last token usage failed");
+    }
     tracing::info!("shut down");
     Ok(())
 }

@@ -24,6 +24,8 @@ pub struct Settings {
     pub login_attempts_per_user: u32,
     /// How long a client may take to send a request body.
     pub body_timeout: Duration,
+    /// `--gateway-routes`: the check derives a scope from forwarded headers with it.
+    pub gateway_routes: Option<Arc<crate::domain::routes::RouteMap>>,
 }
 
 pub struct Inner {
@@ -36,6 +38,8 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// Password checks running at once (one per core; see `http::session::sign_in`).
     pub password_checks: tokio::sync::Semaphore,
+    /// Per-token rate limits and usage counts.
+    pub meter: Arc<crate::meter::Meter>,
 }
 
 /// Cheap to clone; every handler gets one.

@@ -82,6 +82,7 @@ async fn run(service: &Service, op: &Op, tokens: &Mutex<Vec<String>>) -> Option<
                 scopes: scopes(*bits).to_strings(),
                 personal_access_token: Some(true),
                 expiration_date: None,
+                rate_limit_per_minute: None,
             };
             return service
                 .create_token(&owner, body)

@@ -11,6 +11,7 @@ use super::index::{Denied, TokenPrincipal, UserEntry};
 use super::session;
 use crate::domain::time;
 use crate::error::ApiError;
+use crate::meter::Outcome;
 use crate::service::{ActingToken, Actor};
 use crate::state::AppState;
 use crate::store::SessionRecord;
@@ -138,7 +139,12 @@ impl Caller {
     /// handler checks. A successful token use is recorded (throttled).
     pub fn require(&self, state: &AppState, scope: Scope) -> Result<(), ApiError> {
         if let Caller::Token { principal, client } = self {
-            principal.require(scope)?;
+            let meter = &state.meter;
+            if let Err(denied) = principal.require(scope) {
+                meter.record(&principal.token_id, Some(scope), Outcome::Refused);
+                return Err(denied.into());
+            }
+            meter.record(&principal.token_id, Some(scope), Outcome::Allowed);
             record_use(state, principal, *client);
         }
         Ok(())
@@ -219,6 +225,12 @@ impl FromRequestParts<AppState> for Caller {
             state.require_current()?;
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
             let principal = state.index().authenticate(value, time::now())?;
+            // Every request of a limited token counts, whatever it asks; the scope is not
+            // known yet (usage counts a refusal here under `*`).
+            state
+                .meter
+                .limit(&**state.store(), &principal, None)
+                .await?;
             return Ok(Caller::Token { principal, client });
         }
         let (user, session) = session_user(parts, state).await?;

@@ -20,6 +20,8 @@ pub struct TokenEntry {
     pub personal: bool,
     pub enabled: bool,
     pub expires_at: Option<Millis>,
+    /// Requests per minute over all nodes (`crate::meter::rate`).
+    pub rate_limit: Option<u32>,
     pub(super) last_use_written: AtomicI64,
 }
 
@@ -27,8 +29,14 @@ impl TokenEntry {
     /// Every field that decides, as one comparable line.
     pub fn describe(&self) -> String {
         format!(
-            "digest={:?} owner={} scopes={:?} personal={} enabled={} expires={:?}",
-            self.digest.0, self.owner, self.scopes, self.personal, self.enabled, self.expires_at
+            "digest={:?} owner={} scopes={:?} personal={} enabled={} expires={:?} limit={:?}",
+            self.digest.0,
+            self.owner,
+            self.scopes,
+            self.personal,
+            self.enabled,
+            self.expires_at,
+            self.rate_limit
         )
     }
 
@@ -41,6 +49,7 @@ impl TokenEntry {
             personal: r.personal,
             enabled: r.enabled,
             expires_at: r.expires_at,
+            rate_limit: r.rate_limit,
             last_use_written: AtomicI64::new(r.last_used_at.unwrap_or(i64::MIN)),
         }
     }

@@ -52,6 +52,7 @@ fn record(token: &Token, owner: &str, scopes: &[Scope]) -> TokenRecord {
         rotated_from: None,
         rotated_to: None,
         capped_at: None,
+        rate_limit: None,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod names;
 pub mod password;
 pub mod patch;
 pub mod query;
+pub mod routes;
 pub mod scope_set;
 pub mod selector;
 pub mod signature;

@@ -58,6 +58,10 @@ fn metadata(r: &TokenRecord) -> serde_json::Map<String, serde_json::Value> {
     ]
     .into_iter()
     .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(v?))))
+    .chain(
+        r.rate_limit
+            .map(|n| ("rateLimitPerMinute".to_owned(), serde_json::Value::from(n))),
+    )
     .collect()
 }
 

@@ -5,21 +5,27 @@ use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use serde::Deserialize;
-use tessera_api::{ParameterLocation, Scope};
+use tessera_api::Scope;
 use utoipa::IntoParams;
 
 use crate::auth::caller::record_use;
 use crate::auth::caller::ClientAddr;
-use crate::auth::Denied;
+use crate::auth::{Denied, TokenPrincipal};
 use crate::domain::time;
+use crate::http::check_scope;
+use crate::meter::{set_headers, Outcome};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v2/auth/check", get(check))
+    Router::new()
+        .route("/api/v2/auth/check", get(check))
+        // The site root, which the catch-all below does not match.
+        .route("/api/v2/auth/check/", any(check_prefixed))
+        .route("/api/v2/auth/check/{*original}", any(check_prefixed))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -48,9 +54,13 @@ fn count(outcome: &'static str) {
     responses((status = 204, description = "Allowed", headers(
                   ("X-Tessera-Owner" = String, description = "The token's owner"),
                   ("X-Tessera-Token-Id" = String, description = "The token's id"),
-                  ("X-Tessera-Management-Zones" = String, description = "Comma-separated zones, or *"))),
+                  ("X-Tessera-Management-Zones" = String, description = "Comma-separated zones, or *"),
+                  ("X-RateLimit-Limit" = u32, description = "With a rate-limited token: its requests per minute"),
+                  ("X-RateLimit-Remaining" = u32, description = "Requests left in this minute over all nodes (as this node knows)"),
+                  ("X-RateLimit-Reset" = u64, description = "Seconds until the minute ends"))),
               (status = 400, body = tessera_api::ErrorEnvelope), (status = 401, body = tessera_api::ErrorEnvelope),
-              (status = 403, body = tessera_api::ErrorEnvelope)),
+              (status = 403, body = tessera_api::ErrorEnvelope),
+              (status = 429, description = "The token's rate limit is used up (Retry-After, X-RateLimit-*)", body = tessera_api::ErrorEnvelope)),
     security(("ApiToken" = [])))]
 pub async fn check(
     State(state): State<AppState>,
@@ -59,6 +69,33 @@ pub async fn check(
     // this runs on every request a proxy forwards.
     request: Request,
 ) -> Result<Response, ApiError> {
+    let asked = ask(&state, &request, check_scope::required)?;
+    decide(&state, client, asked, StatusCode::NO_CONTENT).await
+}
+
+/// Envoy's ext_authz (HTTP): the check's own method and the path after
+/// `/api/v2/auth/check` are the original request's; 200 allows (Envoy allows only 200).
+pub async fn check_prefixed(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let asked = ask(&state, &request, check_scope::prefixed)?;
+    let mut response = decide(&state, client, asked, StatusCode::OK).await?;
+    // Envoy removes these from the upstream request: it never sees the token or cookies.
+    response.headers_mut().insert(
+        "x-envoy-auth-headers-to-remove",
+        HeaderValue::from_static("authorization, cookie"),
+    );
+    Ok(response)
+}
+
+/// Who asks, and for which scope (not async: a `&Request` cannot be held across an await).
+fn ask(
+    state: &AppState,
+    request: &Request,
+    scope_of: fn(&AppState, &Request) -> Result<Scope, ApiError>,
+) -> Result<(TokenPrincipal, Scope), ApiError> {
     state.require_current()?;
     // Who asks is decided before what they ask is read: a caller learns nothing about
     // its input (400) before it is allowed.
@@ -70,34 +107,43 @@ pub async fn check(
         Some(value) => state.index().authenticate(value, time::now()),
         None => Err(Denied::Unauthorized),
     };
-    let principal = authenticated.and_then(|principal| {
-        // Read directly rather than through serde (`CheckParams` documents it).
-        let query = request.uri().query().unwrap_or_default();
-        let Some(scope) = form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == "scope")
-            .and_then(|(_, value)| Scope::parse(&value))
-        else {
-            return Ok(None);
-        };
-        principal.require(scope).map(|()| Some(principal))
-    });
-    let principal = match principal {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return Err(ApiError::invalid(
-                ParameterLocation::Query,
-                "scope",
-                "Name a known scope, e.g. metrics.read",
-            ))
-        }
+    let principal = match authenticated {
+        Ok(p) => p,
         Err(denied) => {
             count(denied.outcome());
             return Err(denied.into());
         }
     };
+    let scope = scope_of(state, request).inspect_err(|e| {
+        if matches!(e, ApiError::Forbidden(_)) {
+            count("no_route");
+            state.meter.record(&principal.token_id, None, Outcome::Refused);
+        }
+    })?;
+    Ok((principal, scope))
+}
+
+/// The rate limit, then rules 6 and 7.
+async fn decide(
+    state: &AppState,
+    client: std::net::IpAddr,
+    (principal, scope): (TokenPrincipal, Scope),
+    allowed: StatusCode,
+) -> Result<Response, ApiError> {
+    let meter = &state.meter;
+    let rate = meter
+        .limit(&**state.store(), &principal, Some(scope))
+        .await
+        .inspect_err(|_| count("rate_limited"))?;
+    if let Err(denied) = principal.require(scope) {
+        count(denied.outcome());
+        meter.record(&principal.token_id, Some(scope), Outcome::Refused);
+        return Err(denied.into());
+    }
     count("allowed");
-    record_use(&state, &principal, client);
-    let mut response = StatusCode::NO_CONTENT.into_response();
+    meter.record(&principal.token_id, Some(scope), Outcome::Allowed);
+    record_use(state, &principal, client);
+    let mut response = allowed.into_response();
     let h = response.headers_mut();
     let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
     h.insert("x-tessera-owner", value(&principal.owner.username));
@@ -106,5 +152,8 @@ pub async fn check(
         "x-tessera-management-zones",
         value(principal.owner.zones_header()),
     );
+    if let Some(rate) = rate {
+        set_headers(h, &rate, time::now());
+    }
     Ok(response)
 }

@@ -4,6 +4,8 @@ pub mod assets;
 mod audit;
 pub mod authorized;
 pub mod check;
+pub mod check_scope;
+pub mod forwarded;
 pub mod embedded;
 pub mod extract;
 pub mod middleware;
@@ -11,6 +13,7 @@ pub mod openapi;
 pub mod ops;
 mod paging;
 mod rotate;
+mod usage;
 pub mod session;
 pub mod settings;
 #[cfg(debug_assertions)]
@@ -40,6 +43,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .merge(session::router())
         .merge(api_tokens::router())
         .merge(rotate::router())
+        .merge(usage::router())
         .merge(settings::router())
         .merge(users::router())
         .merge(webhooks::router())

@@ -13,7 +13,7 @@ use crate::state::AppState;
         super::session::sign_in, super::session::current, super::session::sign_out,
         super::api_tokens::list, super::api_tokens::create, super::api_tokens::lookup,
         super::api_tokens::get_one, super::api_tokens::update, super::api_tokens::delete,
-        super::rotate::rotate,
+        super::rotate::rotate, super::usage::usage,
         super::settings::list, super::settings::get_one, super::settings::update,
         super::users::list, super::users::get_one, super::users::add, super::users::update,
         super::users::reset_password, super::audit::list, super::audit::get_one,

@@ -174,11 +174,30 @@ impl Service {
                     .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "name", e))
             })
             .transpose()?;
+        let limit = body
+            .rate_limit_per_minute
+            .map(|n| n.map(rate_limit).transpose())
+            .transpose()
+            .map_err(|e| {
+                ApiError::invalid(ParameterLocation::PayloadBody, "rateLimitPerMinute", e)
+            })?;
         let id = parse_id(id)?;
         let actor = actor.clone();
         self.change(move |mut tx| async move {
             let actor = actor.confirmed(&mut *tx).await?;
             let before = visible_to(&actor, tx.token(id.as_str()).await?)?;
+            // A limited token must not lift its own limit; for an environment token, lifting
+            // it is giving it more power (below).
+            let lifts = limit.is_some_and(|new| {
+                before
+                    .rate_limit
+                    .is_some_and(|old| new.is_none_or(|n| n > old))
+            });
+            if lifts && actor.token_id() == Some(before.id.as_str()) {
+                return Err(ApiError::Forbidden(
+                    "A token cannot raise or remove its own rate limit".into(),
+                ));
+            }
             if body.enabled == Some(false) && actor.token_id() == Some(before.id.as_str()) {
                 return Err(ApiError::conflict(
                     ParameterLocation::Path,
@@ -197,7 +216,9 @@ impl Service {
             // may give it more power (more scopes, or enabled again).
             let widens = scopes.is_some_and(|s| !s.is_subset_of(before.scopes));
             let re_enables = body.enabled == Some(true) && !before.enabled;
-            if !before.personal && (widens || re_enables) && !actor.may_empower_environment_tokens()
+            if !before.personal
+                && (widens || re_enables || lifts)
+                && !actor.may_empower_environment_tokens()
             {
                 return Err(ApiError::Forbidden(ENVIRONMENT_TOKENS_ADMIN_ONLY.into()));
             }
@@ -205,6 +226,7 @@ impl Service {
                 name: name.map(|n| n.as_str().to_owned()),
                 enabled: body.enabled,
                 scopes,
+                rate_limit: limit,
                 ..TokenPatch::default()
             };
             let after = match tx.update_token(&before.id, &patch, time::now()).await {
@@ -213,11 +235,12 @@ impl Service {
             };
             // Decided from the row as this transaction saw it, so two racing updates each
             // audit what they changed.
-            if patch.name.is_some() || patch.scopes.is_some() {
+            if patch.name.is_some() || patch.scopes.is_some() || before.rate_limit != after.rate_limit {
                 let detail = format!(
-                    "name={} scopes={}",
+                    "name={} scopes={} rateLimit={}",
                     patch.name.is_some(),
-                    patch.scopes.is_some()
+                    patch.scopes.is_some(),
+                    before.rate_limit != after.rate_limit
                 );
                 let mut diff = Patch::default();
                 diff.replace("/name", &before.name, &after.name).replace(
@@ -225,6 +248,7 @@ impl Service {
                     &before.scopes.to_strings(),
                     &after.scopes.to_strings(),
                 );
+                diff.replace("/rateLimitPerMinute", &before.rate_limit, &after.rate_limit);
                 let event = actor.event("token.updated", Some(&after.id), Some(detail));
                 tx.audit(&event.with_patch(&diff)).await?;
             }
@@ -328,6 +352,9 @@ fn new_token(
             .map_err(|e| violation("expirationDate", e))
             .ok(),
     };
+    let rate_limit = body
+        .rate_limit_per_minute
+        .and_then(|n| rate_limit(n).map_err(|e| violation("rateLimitPerMinute", e)).ok());
     let scopes = scopes_or_error(violations, check_scopes(&body.scopes, actor.permissions))?;
     let name = name.ok_or_else(|| ApiError::bad_request("Invalid token name"))?;
     let token = Token::generate();
@@ -347,8 +374,20 @@ fn new_token(
         rotated_from: None,
         rotated_to: None,
         capped_at: None,
+        rate_limit,
     };
     Ok(Generated { record, token })
+}
+
+/// Largest per-token rate limit, requests per minute.
+pub const MAX_RATE_LIMIT: u32 = 1_000_000;
+
+fn rate_limit(n: u32) -> Result<u32, &'static str> {
+    if (1..=MAX_RATE_LIMIT).contains(&n) {
+        Ok(n)
+    } else {
+        Err("A rate limit is 1 to 1000000 requests per minute")
+    }
 }
 
 /// The scopes a token may carry: a PAT is bound to its owner's permissions now; an

@@ -5,6 +5,7 @@
 //! feed (`changes`), so a change and its feed entry commit together or not at all. The
 //! authorization index is built from [`Store::snapshot`] and advanced by
 //! [`Store::changes_since`] (see `crate::feed`).
+pub mod meter;
 pub mod outbox;
 mod outbox_sql;
 mod postgres;
@@ -168,7 +169,7 @@ pub trait ChangeSignal: Send {
 
 /// Reads, and the start of every change.
 #[async_trait]
-pub trait Store: outbox::Outbox + Send + Sync + 'static {
+pub trait Store: outbox::Outbox + meter::Meter + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// The newest migration applied to the database.
     async fn schema_version(&self) -> StoreResult<Option<i64>>;

@@ -51,6 +51,8 @@ pub struct TokenRecord {
     pub rotated_to: Option<String>,
     /// When the lifecycle policy last shortened this token's life.
     pub capped_at: Option<Millis>,
+    /// Requests per minute over all nodes, if limited.
+    pub rate_limit: Option<u32>,
 }
 
 /// A change to a token; `None` leaves a field as it is. `modified_at` is set by the store
@@ -64,6 +66,8 @@ pub struct TokenPatch {
     pub expires_at: Option<Millis>,
     pub rotated_to: Option<String>,
     pub capped_at: Option<Millis>,
+    /// `Some(None)` removes the limit.
+    pub rate_limit: Option<Option<u32>>,
 }
 
 /// One page of a listing.

@@ -2,12 +2,14 @@
 mod audit_api;
 mod auth_rules;
 mod backup;
+mod caddy;
 mod cli;
 mod cluster;
 mod cluster_stale;
 mod cluster_webhooks;
 mod durability;
 mod gateway;
+mod gateway_contracts;
 mod gateway_hardening;
 mod group_commit;
 mod hangups;

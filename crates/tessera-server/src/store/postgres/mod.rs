@@ -51,6 +51,7 @@ impl PgStore {
 /// The database's clock in epoch milliseconds (leases use it, not the nodes').
 const DB_NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
 outbox::impl_outbox!(PgStore, sqlx::Postgres, DB_NOW);
+crate::store::meter::impl_meter!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Store for PgStore {

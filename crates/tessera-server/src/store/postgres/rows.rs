@@ -7,7 +7,7 @@ use crate::domain::token::TokenDigest;
 use crate::store::{SessionRecord, StoreError, StoreResult, TokenRecord, User};
 
 pub const TOKEN_COLUMNS: &str = "id, owner, name, scopes, personal, enabled, digest, \
-     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to, capped_at";
+     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to, capped_at, rate_limit";
 
 fn digest_32(bytes: Vec<u8>, what: &str) -> StoreResult<[u8; 32]> {
     bytes
@@ -46,6 +46,10 @@ pub fn token_from_row(row: &PgRow) -> StoreResult<TokenRecord> {
         last_used_ip: row.try_get("last_used_ip")?,
         rotated_from: row.try_get("rotated_from")?,
         capped_at: row.try_get("capped_at")?,
+        rate_limit: row
+            .try_get::<Option<i64>, _>("rate_limit")?
+            .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt("rate_limit".into())))
+            .transpose()?,
         rotated_to: row.try_get("rotated_to")?,
     })
 }

@@ -156,8 +156,8 @@ impl StoreTx for PgTx {
             .await?;
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
-             last_used_at, last_used_ip, rotated_from, rotated_to, capped_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             last_used_at, last_used_ip, rotated_from, rotated_to, capped_at, rate_limit) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -174,6 +174,7 @@ impl StoreTx for PgTx {
         .bind(&t.rotated_from)
         .bind(&t.rotated_to)
         .bind(t.capped_at)
+        .bind(t.rate_limit.map(i64::from))
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -191,7 +192,8 @@ impl StoreTx for PgTx {
             "UPDATE tokens SET name = COALESCE($1, name), enabled = COALESCE($2, enabled), \
              scopes = COALESCE($3, scopes), modified_at = CASE WHEN $4 THEN $5 ELSE modified_at END, \
              expires_at = COALESCE($6, expires_at), rotated_to = COALESCE($7, rotated_to), \
-             capped_at = COALESCE($8, capped_at) WHERE id = $9 RETURNING {TOKEN_COLUMNS}"
+             capped_at = COALESCE($8, capped_at), \
+             rate_limit = CASE WHEN $10 THEN $11 ELSE rate_limit END WHERE id = $9 RETURNING {TOKEN_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(&patch.name)
@@ -203,6 +205,8 @@ impl StoreTx for PgTx {
             .bind(&patch.rotated_to)
             .bind(patch.capped_at)
             .bind(id)
+            .bind(patch.rate_limit.is_some())
+            .bind(patch.rate_limit.flatten().map(i64::from))
             .fetch_optional(&mut *self.tx)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -68,6 +68,7 @@ impl SqliteStore {
 /// The database's clock in epoch milliseconds (leases use it, not the node's test clock).
 const DB_NOW: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 outbox::impl_outbox!(SqliteStore, sqlx::Sqlite, DB_NOW);
+crate::store::meter::impl_meter!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait]
 impl Store for SqliteStore {

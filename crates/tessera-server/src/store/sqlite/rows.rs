@@ -7,7 +7,7 @@ use crate::domain::token::TokenDigest;
 use crate::store::{SessionRecord, StoreError, StoreResult, TokenRecord, User};
 
 pub const TOKEN_COLUMNS: &str = "id, owner, name, scopes, personal, enabled, digest, \
-     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to, capped_at";
+     created_at, modified_at, expires_at, last_used_at, last_used_ip, rotated_from, rotated_to, capped_at, rate_limit";
 
 pub fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
@@ -54,6 +54,10 @@ pub fn token_from_row(row: &SqliteRow) -> StoreResult<TokenRecord> {
         last_used_ip: row.try_get("last_used_ip")?,
         rotated_from: row.try_get("rotated_from")?,
         capped_at: row.try_get("capped_at")?,
+        rate_limit: row
+            .try_get::<Option<i64>, _>("rate_limit")?
+            .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt("rate_limit".into())))
+            .transpose()?,
         rotated_to: row.try_get("rotated_to")?,
     })
 }

@@ -113,7 +113,7 @@ impl StoreTx for SqliteTx {
     async fn insert_token(&mut self, t: &TokenRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO tokens (id, owner, name, scopes, personal, enabled, digest, created_at, modified_at, expires_at, \
-             last_used_at, last_used_ip, rotated_from, rotated_to, capped_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             last_used_at, last_used_ip, rotated_from, rotated_to, capped_at, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.id)
         .bind(&t.owner)
@@ -130,6 +130,7 @@ impl StoreTx for SqliteTx {
         .bind(&t.rotated_from)
         .bind(&t.rotated_to)
         .bind(t.capped_at)
+        .bind(t.rate_limit.map(i64::from))
         .execute(&mut *self.tx)
         .await
         .map_err(conflict_or)?;
@@ -147,7 +148,8 @@ impl StoreTx for SqliteTx {
             "UPDATE tokens SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), \
              scopes = COALESCE(?, scopes), modified_at = CASE WHEN ? THEN ? ELSE modified_at END, \
              expires_at = COALESCE(?, expires_at), rotated_to = COALESCE(?, rotated_to), \
-             capped_at = COALESCE(?, capped_at) \
+             capped_at = COALESCE(?, capped_at), \
+             rate_limit = CASE WHEN ? THEN ? ELSE rate_limit END \
              WHERE id = ? RETURNING {}",
             rows::TOKEN_COLUMNS
         );
@@ -160,6 +162,8 @@ impl StoreTx for SqliteTx {
             .bind(patch.expires_at)
             .bind(&patch.rotated_to)
             .bind(patch.capped_at)
+            .bind(patch.rate_limit.is_some())
+            .bind(patch.rate_limit.flatten().map(i64::from))
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?

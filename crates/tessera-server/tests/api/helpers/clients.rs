@@ -32,13 +32,22 @@ impl Session {
 
     /// Generates a PAT and returns (id, token).
     pub async fn generate(&self, name: &str, scopes: &[&str]) -> (String, String) {
-        let r = self
-            .send_json(
-                Method::POST,
-                "/api/v2/apiTokens",
-                json!({"name": name, "scopes": scopes}),
-            )
-            .await;
+        self.generate_with(json!({"name": name, "scopes": scopes}))
+            .await
+    }
+
+    /// Generates a PAT with a rate limit and returns (id, token).
+    pub async fn generate_limited(&self, scopes: &[&str], per_minute: u32) -> (String, String) {
+        self.generate_with(
+            json!({"name": "limited", "scopes": scopes, "rateLimitPerMinute": per_minute}),
+        )
+        .await
+    }
+
+    /// Generates a token from a whole request body and returns (id, token).
+    pub async fn generate_with(&self, body: Value) -> (String, String) {
+        let name = body["name"].clone();
+        let r = self.send_json(Method::POST, "/api/v2/apiTokens", body).await;
         assert_eq!(
             r.status(),
             StatusCode::CREATED,
