@@ -20,10 +20,11 @@ need npm "install npm (apt-get install npm)"
 
 apt_packages=(brotli)
 # nginx: the auth_request gateway test (and the bench's HTTP ceiling); wrk: the bench's load;
-# postgresql: the API suite's second pass and the cluster suite (pg_virtualenv).
+# postgresql: the API suite's second pass and the cluster suite (pg_virtualenv); caddy: the
+# forward_auth gateway test (and the bench's Caddy latency).
 case "$purpose" in
-  test) apt_packages+=(chromium chromium-driver nginx postgresql) ;;
-  bench) apt_packages+=(chromium chromium-driver nginx wrk postgresql) ;;
+  test) apt_packages+=(caddy chromium chromium-driver nginx postgresql) ;;
+  bench) apt_packages+=(caddy chromium chromium-driver nginx wrk postgresql) ;;
 esac
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -125,6 +125,11 @@ pub async fn sign_out(csrf: &str) -> ApiResult<()> {
         .map(|_| ())
 }
 
+/// A token's requests per hour over the last 30 days.
+pub async fn token_usage(id: &str) -> ApiResult<tessera_api::TokenUsage> {
+    json(Request::get(&format!("/api/v2/apiTokens/{id}/usage")).build()).await
+}
+
 /// Every token of `owner`, newest first, following page keys.
 pub async fn own_tokens(owner: &str) -> ApiResult<Vec<ApiToken>> {
     let selector = format!(

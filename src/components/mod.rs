@@ -9,6 +9,7 @@ pub mod show_once;
 pub mod spinner;
 pub mod switch;
 pub mod token_table;
+pub mod usage_chart;
 pub mod user_menu;
 
 pub use confirm_dialog::ConfirmDialog;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use tessera_api::{ApiToken, Scope, UpdateTokenRequest};
 
+use super::usage_chart::UsageDetails;
 use super::{RelativeTime, Spinner, Switch};
 #[cfg(feature = "admin")]
 #[path = "token_table_everyone.rs"]
@@ -165,10 +166,15 @@ fn TokenRow(
     let capped = shortened(&token);
     let last_used = token.last_used_date.clone().flatten();
     let ip = token.last_used_ip_address.clone().flatten();
+    let rate_limit = token
+        .additional_metadata
+        .as_ref()
+        .and_then(|m| m.get("rateLimitPerMinute"))
+        .and_then(|v| v.as_u64());
     view! {
         <tr class:expired=expired>
             {select}
-            <th scope="row" class="name">{name.clone()}</th>
+            <th scope="row" class="name">{name.clone()}<UsageDetails id=id.clone() rate_limit=rate_limit/></th>
             {owner}
             <td data-label="Token ID"><code class="token-id">{id}</code></td>
             {kind}

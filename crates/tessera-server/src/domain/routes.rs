@@ -133,7 +133,8 @@ impl RouteMap {
 
 impl Route {
     fn parse(raw: RawRoute) -> Result<Route, String> {
-        let scope = Scope::parse(&raw.scope).ok_or_else(|| format!("unknown scope `{}`", raw.scope))?;
+        let scope =
+            Scope::parse(&raw.scope).ok_or_else(|| format!("unknown scope `{}`", raw.scope))?;
         if raw.methods.is_empty() {
             return Err("`methods` is empty; use [\"*\"] for any method".into());
         }
@@ -161,7 +162,10 @@ impl Route {
             });
         }
         if Target::parse("GET", &raw.path.replace('*', "x")).is_err() {
-            return Err(format!("path `{}` needs normalising; write it plainly", raw.path));
+            return Err(format!(
+                "path `{}` needs normalising; write it plainly",
+                raw.path
+            ));
         }
         Ok(Route {
             methods,

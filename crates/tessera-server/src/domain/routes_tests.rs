@@ -39,7 +39,10 @@ fn the_first_matching_route_names_the_scope() {
     assert_eq!(scope("HEAD", "/metrics/"), Some("metrics.read"));
     assert_eq!(scope("GET", "/metrics/a/b?x=1"), Some("metrics.read"));
     assert_eq!(scope("DELETE", "/metrics/cpu"), Some("metrics.write"));
-    assert_eq!(scope("PATCH", "/problems/7/comments"), Some("problems.write"));
+    assert_eq!(
+        scope("PATCH", "/problems/7/comments"),
+        Some("problems.write")
+    );
     assert_eq!(scope("GET", "/anything/else"), Some("entities.read"));
 }
 
@@ -115,6 +118,8 @@ fn bad_maps_are_refused_with_the_route_named() {
         route("[\"GET\"]", "/y", "nope")
     );
     assert!(err(&two).contains("route 2"));
-    assert!(err("[[route]]\nmethods=[\"GET\"]\npath=\"/\"\nscope=\"metrics.read\"\nextra=1")
-        .contains("extra"));
+    assert!(
+        err("[[route]]\nmethods=[\"GET\"]\npath=\"/\"\nscope=\"metrics.read\"\nextra=1")
+            .contains("extra")
+    );
 }

@@ -15,9 +15,9 @@ use crate::auth::caller::record_use;
 use crate::auth::caller::ClientAddr;
 use crate::auth::{Denied, TokenPrincipal};
 use crate::domain::time;
+use crate::error::ApiError;
 use crate::http::check_scope;
 use crate::meter::{set_headers, Outcome};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -117,7 +117,9 @@ fn ask(
     let scope = scope_of(state, request).inspect_err(|e| {
         if matches!(e, ApiError::Forbidden(_)) {
             count("no_route");
-            state.meter.record(&principal.token_id, None, Outcome::Refused);
+            state
+                .meter
+                .record(&principal.token_id, None, Outcome::Refused);
         }
     })?;
     Ok((principal, scope))

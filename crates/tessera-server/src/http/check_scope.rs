@@ -24,14 +24,20 @@ fn from_trusted_proxy(state: &AppState, request: &Request) -> bool {
         .get::<ConnectInfo<SocketAddr>>()
         .is_some_and(|c| {
             let ip = c.0.ip();
-            state.settings.trusted_proxies.iter().any(|n| n.contains(&ip))
+            state
+                .settings
+                .trusted_proxies
+                .iter()
+                .any(|n| n.contains(&ip))
         })
 }
 
 /// The route map and the trusted proxy the prefixed (Envoy) form needs.
 pub fn prefixed(state: &AppState, request: &Request) -> Result<Scope, ApiError> {
     let Some(routes) = &state.settings.gateway_routes else {
-        return Err(ApiError::not_found("Route map (start Tessera with --gateway-routes)"));
+        return Err(ApiError::not_found(
+            "Route map (start Tessera with --gateway-routes)",
+        ));
     };
     if !from_trusted_proxy(state, request) {
         return Err(header_error(
@@ -86,16 +92,17 @@ pub fn required(state: &AppState, request: &Request) -> Result<Scope, ApiError> 
             })
         }
         (None, Some(routes), Some(forwarded)) => (routes, forwarded),
-        (None, Some(_), None) if !trusted => {
-            return Err(header_error(
-                "the forwarded method and URI are read only from a --trusted-proxy; ask with ?scope="
-                    .into(),
-            ))
-        }
+        (None, Some(_), None) if !trusted => return Err(header_error(
+            "the forwarded method and URI are read only from a --trusted-proxy; ask with ?scope="
+                .into(),
+        )),
         (None, Some(_), None) => {
-            return Err(forwarded::read(request.headers()).map_err(header_error).err().unwrap_or_else(|| {
-                header_error("the forwarded method and URI are missing".into())
-            }))
+            return Err(forwarded::read(request.headers())
+                .map_err(header_error)
+                .err()
+                .unwrap_or_else(|| {
+                    header_error("the forwarded method and URI are missing".into())
+                }))
         }
         (None, None, _) => {
             return Err(ApiError::invalid(
@@ -116,8 +123,14 @@ fn route(routes: &RouteMap, forwarded: Forwarded) -> Result<Scope, ApiError> {
         ),
     })?;
     routes.scope_for(&target).ok_or_else(|| {
-        let path: String = forwarded.uri.split('?').next().unwrap_or_default().chars().take(200).collect();
+        let path: String = forwarded
+            .uri
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
         ApiError::Forbidden(format!("No gateway route allows {} {path}", target.method))
     })
 }
-

@@ -116,7 +116,10 @@ mod tests {
         let nginx = [("x-original-method", "PUT"), ("x-original-uri", "/a")];
         assert_eq!(got(&nginx), ok("PUT", "/a"));
         let ingress = |url| [("x-original-method", "DELETE"), ("x-original-url", url)];
-        assert_eq!(got(&ingress("https://h.example/a/b?c=1")), ok("DELETE", "/a/b?c=1"));
+        assert_eq!(
+            got(&ingress("https://h.example/a/b?c=1")),
+            ok("DELETE", "/a/b?c=1")
+        );
         assert_eq!(got(&ingress("http://h.example:8080")), ok("DELETE", "/"));
         assert_eq!(got(&ingress("http://h.example?x")), ok("DELETE", "/?x"));
     }
@@ -154,7 +157,10 @@ mod tests {
         refused(&[("x-forwarded-method", "GET")], "missing");
         refused(&[], "missing");
         refused(
-            &[("x-original-method", "GET"), ("x-original-url", "ftp://h/a")],
+            &[
+                ("x-original-method", "GET"),
+                ("x-original-url", "ftp://h/a"),
+            ],
             "not an http(s) URL",
         );
     }

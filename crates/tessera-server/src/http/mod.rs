@@ -5,19 +5,19 @@ mod audit;
 pub mod authorized;
 pub mod check;
 pub mod check_scope;
-pub mod forwarded;
 pub mod embedded;
 pub mod extract;
+pub mod forwarded;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
 mod paging;
 mod rotate;
-mod usage;
 pub mod session;
 pub mod settings;
 #[cfg(debug_assertions)]
 mod test_clock;
+mod usage;
 mod users;
 mod webhooks;
 

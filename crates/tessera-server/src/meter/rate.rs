@@ -127,12 +127,14 @@ impl RateLimiter {
                 a.exhausted = grant.granted == 0;
             }
         }
-        Ok(Self::take_local(&entry, window, limit).unwrap_or(RateState {
-            allowed: false,
-            limit,
-            remaining: 0,
-            reset_at: window + WINDOW_MS,
-        }))
+        Ok(
+            Self::take_local(&entry, window, limit).unwrap_or(RateState {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset_at: window + WINDOW_MS,
+            }),
+        )
     }
 
     /// Drops allowances of windows before `now`'s (run now and then, off the hot path).

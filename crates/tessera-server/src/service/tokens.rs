@@ -235,7 +235,10 @@ impl Service {
             };
             // Decided from the row as this transaction saw it, so two racing updates each
             // audit what they changed.
-            if patch.name.is_some() || patch.scopes.is_some() || before.rate_limit != after.rate_limit {
+            if patch.name.is_some()
+                || patch.scopes.is_some()
+                || before.rate_limit != after.rate_limit
+            {
                 let detail = format!(
                     "name={} scopes={} rateLimit={}",
                     patch.name.is_some(),
@@ -352,9 +355,11 @@ fn new_token(
             .map_err(|e| violation("expirationDate", e))
             .ok(),
     };
-    let rate_limit = body
-        .rate_limit_per_minute
-        .and_then(|n| rate_limit(n).map_err(|e| violation("rateLimitPerMinute", e)).ok());
+    let rate_limit = body.rate_limit_per_minute.and_then(|n| {
+        rate_limit(n)
+            .map_err(|e| violation("rateLimitPerMinute", e))
+            .ok()
+    });
     let scopes = scopes_or_error(violations, check_scopes(&body.scopes, actor.permissions))?;
     let name = name.ok_or_else(|| ApiError::bad_request("Invalid token name"))?;
     let token = Token::generate();

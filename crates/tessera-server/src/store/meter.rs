@@ -189,11 +189,13 @@ macro_rules! impl_meter {
                 windows_before: Millis,
                 usage_before: Millis,
             ) -> StoreResult<()> {
-                let mut qb =
-                    sqlx::QueryBuilder::<$db>::new("DELETE FROM rate_windows WHERE window_start < ");
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "DELETE FROM rate_windows WHERE window_start < ",
+                );
                 qb.push_bind(windows_before);
                 qb.build().execute(&self.pool).await?;
-                let mut qb = sqlx::QueryBuilder::<$db>::new("DELETE FROM token_usage WHERE hour < ");
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new("DELETE FROM token_usage WHERE hour < ");
                 qb.push_bind(usage_before);
                 qb.build().execute(&self.pool).await?;
                 Ok(())

@@ -11,7 +11,9 @@ use crate::helpers::{envelope, TestApp};
 use crate::nginx::Upstream;
 
 pub fn shipped(path: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy").join(path);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy")
+        .join(path);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
@@ -47,10 +49,19 @@ impl Caddy {
         let mut text = shipped("caddy/Caddyfile");
         for (from, to) in [
             (":8000 {", format!("http://127.0.0.1:{port} {{")),
-            ("forward_auth 127.0.0.1:8080", format!("forward_auth {tessera}")),
-            ("reverse_proxy 127.0.0.1:9000", format!("reverse_proxy {upstream}")),
+            (
+                "forward_auth 127.0.0.1:8080",
+                format!("forward_auth {tessera}"),
+            ),
+            (
+                "reverse_proxy 127.0.0.1:9000",
+                format!("reverse_proxy {upstream}"),
+            ),
         ] {
-            assert!(text.contains(from), "the shipped Caddyfile no longer has `{from}`");
+            assert!(
+                text.contains(from),
+                "the shipped Caddyfile no longer has `{from}`"
+            );
             text = text.replace(from, &to);
         }
         let dir = tempfile::tempdir().unwrap();
@@ -98,13 +109,9 @@ struct Gate {
 impl Gate {
     async fn start() -> Gate {
         let routes = shipped_routes();
-        let app = TestApp::spawn_with(&[
-            "--trusted-proxy",
-            "127.0.0.1",
-            "--gateway-routes",
-            &routes,
-        ])
-        .await;
+        let app =
+            TestApp::spawn_with(&["--trusted-proxy", "127.0.0.1", "--gateway-routes", &routes])
+                .await;
         app.admin().await.set_pat_enabled(true).await;
         let upstream = Upstream::start().await;
         let caddy = Caddy::start(app.base.trim_start_matches("http://"), upstream.addr);
@@ -154,55 +161,104 @@ async fn caddy_lets_a_token_with_the_routes_scope_through_as_its_owner() {
     assert_eq!(r.status(), StatusCode::OK);
     let seen = gate.upstream.seen();
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("GET", "/metrics/cpu"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("GET", "/metrics/cpu")
+    );
     let h = &seen[0].headers;
-    let all = |name: &str| h.get_all(name).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let all = |name: &str| {
+        h.get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(all("x-tessera-owner"), ["alice"]);
     assert_eq!(all("x-tessera-token-id"), [id.clone()]);
     assert_eq!(all("x-tessera-management-zones"), ["Production"]);
     assert!(all("x-tessera-extra").is_empty(), "{h:?}");
-    assert!(!h.contains_key("authorization"), "the token reached the upstream");
+    assert!(
+        !h.contains_key("authorization"),
+        "the token reached the upstream"
+    );
     assert!(!h.contains_key("cookie"), "a cookie reached the upstream");
     // The check saw the client's address through Caddy's X-Forwarded-For.
-    assert_eq!(alice.token_after_use(&id).await["lastUsedIpAddress"], "127.0.0.1");
+    assert_eq!(
+        alice.token_after_use(&id).await["lastUsedIpAddress"],
+        "127.0.0.1"
+    );
 }
 
 #[tokio::test]
 async fn caddy_relays_tesseras_refusals_and_the_upstream_is_not_asked() {
     let gate = Gate::start().await;
-    let alice = gate.app.user("alice", &["metrics.read", "metrics.write"]).await;
+    let alice = gate
+        .app
+        .user("alice", &["metrics.read", "metrics.write"])
+        .await;
     let (id, token) = alice.generate("reader", &["metrics.read"]).await;
 
     // Wrong scope: DELETE needs metrics.write.
     let message = gate
-        .refused(Method::DELETE, "/metrics/cpu", &token, StatusCode::FORBIDDEN)
+        .refused(
+            Method::DELETE,
+            "/metrics/cpu",
+            &token,
+            StatusCode::FORBIDDEN,
+        )
         .await;
     assert!(message.contains("metrics.write"), "{message}");
     // No route for the path: closed.
     let message = gate
         .refused(Method::GET, "/admin/users", &token, StatusCode::FORBIDDEN)
         .await;
-    assert!(message.contains("No gateway route allows GET /admin/users"), "{message}");
+    assert!(
+        message.contains("No gateway route allows GET /admin/users"),
+        "{message}"
+    );
     // A made-up method matches no route.
-    gate.refused(Method::from_bytes(b"FROB").unwrap(), "/metrics/cpu", &token, StatusCode::FORBIDDEN)
-        .await;
+    gate.refused(
+        Method::from_bytes(b"FROB").unwrap(),
+        "/metrics/cpu",
+        &token,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     // The client's query cannot choose the scope (Caddy replaces it).
-    gate.refused(Method::GET, "/admin/users?scope=metrics.read", &token, StatusCode::FORBIDDEN)
-        .await;
+    gate.refused(
+        Method::GET,
+        "/admin/users?scope=metrics.read",
+        &token,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     // A path the upstream could normalise into another route (reqwest itself would
     // resolve a `%2e%2e` segment before sending).
     let message = gate
-        .refused(Method::GET, "/metrics/x%2F..%2Fadmin", &token, StatusCode::BAD_REQUEST)
+        .refused(
+            Method::GET,
+            "/metrics/x%2F..%2Fadmin",
+            &token,
+            StatusCode::BAD_REQUEST,
+        )
         .await;
     assert!(message.contains("normalising"), "{message}");
     // No token, then a revoked one.
-    let r = reqwest::Client::new().get(gate.caddy.url("/metrics/cpu")).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(gate.caddy.url("/metrics/cpu"))
+        .send()
+        .await
+        .unwrap();
     envelope(r, StatusCode::UNAUTHORIZED).await;
     let path = format!("/api/v2/apiTokens/{id}");
     let r = alice.request(Method::DELETE, &path).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    gate.refused(Method::GET, "/metrics/cpu", &token, StatusCode::UNAUTHORIZED)
-        .await;
+    gate.refused(
+        Method::GET,
+        "/metrics/cpu",
+        &token,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert!(gate.upstream.seen().is_empty());
 }
 

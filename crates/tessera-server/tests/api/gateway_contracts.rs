@@ -15,7 +15,12 @@ async fn gate(trusted: &str) -> TestApp {
 }
 
 /// A request as the proxy sends it to Tessera.
-fn replay(app: &TestApp, method: Method, path: &str, headers: &[(&str, &str)]) -> reqwest::RequestBuilder {
+fn replay(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
     let mut r = reqwest::Client::new().request(method, app.url(path));
     for (k, v) in headers {
         r = r.header(*k, *v);
@@ -55,13 +60,25 @@ async fn traefik_forward_auth_as_documented() {
         ]
     };
     let path = "/api/v2/auth/check";
-    let r = replay(&app, Method::GET, path, &traefik("GET", "/metrics/cpu?x=1")).send().await.unwrap();
+    let r = replay(&app, Method::GET, path, &traefik("GET", "/metrics/cpu?x=1"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(owner_headers(&r), ("alice".into(), "Production".into()));
-    let r = replay(&app, Method::GET, path, &traefik("DELETE", "/metrics/cpu")).send().await.unwrap();
+    let r = replay(&app, Method::GET, path, &traefik("DELETE", "/metrics/cpu"))
+        .send()
+        .await
+        .unwrap();
     let body = envelope(r, StatusCode::FORBIDDEN).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("metrics.write"));
-    let r = replay(&app, Method::GET, path, &traefik("GET", "/other")).send().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("metrics.write"));
+    let r = replay(&app, Method::GET, path, &traefik("GET", "/other"))
+        .send()
+        .await
+        .unwrap();
     envelope(r, StatusCode::FORBIDDEN).await;
 }
 
@@ -75,7 +92,9 @@ async fn envoy_ext_authz_as_documented() {
     assert!(config.contains("patterns: [{ prefix: \"x-tessera-\" }]"));
     let app = gate("127.0.0.1").await;
     let alice = app.user("alice", &["metrics.read", "metrics.write"]).await;
-    let (_, token) = alice.generate("writer", &["metrics.read", "metrics.write"]).await;
+    let (_, token) = alice
+        .generate("writer", &["metrics.read", "metrics.write"])
+        .await;
     let auth = format!("Api-Token {token}");
     let envoy = [
         ("Authorization", auth.as_str()),
@@ -83,23 +102,53 @@ async fn envoy_ext_authz_as_documented() {
         ("Content-Length", "0"),
         ("X-Forwarded-For", "198.51.100.7"),
     ];
-    let r = replay(&app, Method::DELETE, "/api/v2/auth/check/metrics/cpu?from=now", &envoy)
+    let r = replay(
+        &app,
+        Method::DELETE,
+        "/api/v2/auth/check/metrics/cpu?from=now",
+        &envoy,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(owner_headers(&r).0, "alice");
+    assert_eq!(
+        r.headers()["x-envoy-auth-headers-to-remove"],
+        "authorization, cookie"
+    );
+    let r = replay(&app, Method::HEAD, "/api/v2/auth/check/metrics", &envoy)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(owner_headers(&r).0, "alice");
-    assert_eq!(r.headers()["x-envoy-auth-headers-to-remove"], "authorization, cookie");
-    let r = replay(&app, Method::HEAD, "/api/v2/auth/check/metrics", &envoy).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
     // Not mapped: the site root and a POST to metrics.
-    for (method, path) in [(Method::GET, "/api/v2/auth/check/"), (Method::POST, "/api/v2/auth/check/metrics/cpu")] {
+    for (method, path) in [
+        (Method::GET, "/api/v2/auth/check/"),
+        (Method::POST, "/api/v2/auth/check/metrics/cpu"),
+    ] {
         let r = replay(&app, method, path, &envoy).send().await.unwrap();
         envelope(r, StatusCode::FORBIDDEN).await;
     }
-    let r = replay(&app, Method::GET, "/api/v2/auth/check/metrics/x%2F..%2Fadmin", &envoy).send().await.unwrap();
+    let r = replay(
+        &app,
+        Method::GET,
+        "/api/v2/auth/check/metrics/x%2F..%2Fadmin",
+        &envoy,
+    )
+    .send()
+    .await
+    .unwrap();
     envelope(r, StatusCode::BAD_REQUEST).await;
-    let r = replay(&app, Method::GET, "/api/v2/auth/check/metrics", &[("Host", "x")]).send().await.unwrap();
+    let r = replay(
+        &app,
+        Method::GET,
+        "/api/v2/auth/check/metrics",
+        &[("Host", "x")],
+    )
+    .send()
+    .await
+    .unwrap();
     envelope(r, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -108,7 +157,8 @@ async fn ingress_nginx_auth_url_as_documented() {
     // ingress-nginx: GET <auth-url> with the client's headers and X-Original-URL (absolute),
     // X-Original-Method, X-Sent-From, X-Real-IP, X-Forwarded-For, X-Auth-Request-Redirect.
     let config = shipped("kubernetes/ingress.yaml");
-    assert!(config.contains("auth-url: \"http://tessera.tessera.svc.cluster.local:8080/api/v2/auth/check\""));
+    assert!(config
+        .contains("auth-url: \"http://tessera.tessera.svc.cluster.local:8080/api/v2/auth/check\""));
     assert!(config.contains("auth-response-headers: \"X-Tessera-Owner, X-Tessera-Token-Id, X-Tessera-Management-Zones\""));
     let app = gate("127.0.0.1").await;
     let alice = app.user("alice", &["problems.read"]).await;
@@ -126,10 +176,26 @@ async fn ingress_nginx_auth_url_as_documented() {
         ]
     };
     let path = "/api/v2/auth/check";
-    let r = replay(&app, Method::GET, path, &ingress("GET", "https://app.example.com/problems/1")).send().await.unwrap();
+    let r = replay(
+        &app,
+        Method::GET,
+        path,
+        &ingress("GET", "https://app.example.com/problems/1"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["x-tessera-token-id"], id.as_str());
-    let r = replay(&app, Method::GET, path, &ingress("POST", "https://app.example.com/problems/1")).send().await.unwrap();
+    let r = replay(
+        &app,
+        Method::GET,
+        path,
+        &ingress("POST", "https://app.example.com/problems/1"),
+    )
+    .send()
+    .await
+    .unwrap();
     envelope(r, StatusCode::FORBIDDEN).await;
     // The client's own X-Forwarded-Uri passes through ingress-nginx: two conventions at once
     // are refused, not guessed between.
@@ -152,39 +218,68 @@ async fn forwarded_requests_are_read_only_from_trusted_proxies_and_never_with_a_
         ("X-Forwarded-Uri", "/metrics"),
     ];
     // Not from a trusted proxy: the headers are not believed.
-    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded).send().await.unwrap();
+    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded)
+        .send()
+        .await
+        .unwrap();
     let body = envelope(r, StatusCode::BAD_REQUEST).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("--trusted-proxy"));
-    let r = replay(&app, Method::GET, "/api/v2/auth/check/metrics", &forwarded[..1]).send().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--trusted-proxy"));
+    let r = replay(
+        &app,
+        Method::GET,
+        "/api/v2/auth/check/metrics",
+        &forwarded[..1],
+    )
+    .send()
+    .await
+    .unwrap();
     envelope(r, StatusCode::BAD_REQUEST).await;
     // ?scope= alone still works from anywhere (the nginx config's way).
     let r = app.check(&token, "metrics.read").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     // Who asks comes first: no token is 401 whatever the headers.
-    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded[1..]).send().await.unwrap();
+    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded[1..])
+        .send()
+        .await
+        .unwrap();
     envelope(r, StatusCode::UNAUTHORIZED).await;
 
     let app = gate("127.0.0.1").await;
     let alice = app.user("alice", &["metrics.read"]).await;
     let (_, token) = alice.generate("reader", &["metrics.read"]).await;
     let auth = format!("Api-Token {token}");
-    let r = replay(&app, Method::GET, "/api/v2/auth/check?scope=metrics.read", &[
-        ("Authorization", auth.as_str()),
-        ("X-Forwarded-Method", "GET"),
-        ("X-Forwarded-Uri", "/admin"),
-    ])
+    let r = replay(
+        &app,
+        Method::GET,
+        "/api/v2/auth/check?scope=metrics.read",
+        &[
+            ("Authorization", auth.as_str()),
+            ("X-Forwarded-Method", "GET"),
+            ("X-Forwarded-Uri", "/admin"),
+        ],
+    )
     .send()
     .await
     .unwrap();
     let body = envelope(r, StatusCode::BAD_REQUEST).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("not both"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not both"));
 }
 
 #[test]
 fn a_bad_route_map_stops_the_start_with_the_route_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("routes.toml");
-    std::fs::write(&file, "[[route]]\nmethods = [\"GET\"]\npath = \"/x\"\nscope = \"metrics.reed\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[[route]]\nmethods = [\"GET\"]\npath = \"/x\"\nscope = \"metrics.reed\"\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(BIN)
         .args(["--listen", "127.0.0.1:0", "--database-url"])
         .arg(format!("sqlite://{}/t.db", dir.path().display()))
@@ -194,7 +289,10 @@ fn a_bad_route_map_stops_the_start_with_the_route_named() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("route 1: unknown scope `metrics.reed`"), "{err}");
+    assert!(
+        err.contains("route 1: unknown scope `metrics.reed`"),
+        "{err}"
+    );
     // Nothing was created: the file is read before the database is opened.
     assert!(!dir.path().join("t.db").exists());
 }

@@ -69,6 +69,7 @@ async fn the_openapi_document_covers_every_api_route() {
         "PUT /api/v2/apiTokens/{id}",
         "DELETE /api/v2/apiTokens/{id}",
         "POST /api/v2/apiTokens/{id}/rotate",
+        "GET /api/v2/apiTokens/{id}/usage",
         "GET /api/v2/settings/objects",
         "GET /api/v2/settings/objects/{objectId}",
         "PUT /api/v2/settings/objects/{objectId}",

@@ -47,7 +47,9 @@ impl Session {
     /// Generates a token from a whole request body and returns (id, token).
     pub async fn generate_with(&self, body: Value) -> (String, String) {
         let name = body["name"].clone();
-        let r = self.send_json(Method::POST, "/api/v2/apiTokens", body).await;
+        let r = self
+            .send_json(Method::POST, "/api/v2/apiTokens", body)
+            .await;
         assert_eq!(
             r.status(),
             StatusCode::CREATED,

@@ -131,6 +131,12 @@ impl TestApp {
         self.restart_with(|_| {})
     }
 
+    /// Stops the server with SIGTERM (a clean shutdown) and starts it again.
+    pub fn restart_after_sigterm(mut self) -> TestApp {
+        assert!(self.terminate().success(), "{}", self.logs());
+        self.restart()
+    }
+
     /// Kills the server, runs `between` while it is down, and starts it again.
     pub fn restart_with(mut self, between: impl FnOnce(&TestApp)) -> TestApp {
         let _ = self.child.kill();
