@@ -20,6 +20,7 @@ import { cliPropagation } from './lib/propagation.mjs';
 import { postgresRows } from './lib/postgres.mjs';
 import { costCurve } from './lib/scale.mjs';
 import { clusterRows } from './lib/cluster.mjs';
+import { gatewayRows } from './lib/gateways.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'target/release/tessera-server');
@@ -45,7 +46,12 @@ for (const path of [BIN, join(DIST, 'index.html'), join(FLOOR, 'index.html')]) {
   if (!existsSync(path)) throw new Error(`${path} is missing: run make bench, which builds it`);
 }
 
-const tessera = await startTessera({ bin: BIN, assets: DIST });
+// The route map and a trusted loopback proxy serve the gateway rows (issue 17); neither
+// costs the other rows anything (`?scope=` checks carry no forwarded headers).
+const tessera = await startTessera({
+  bin: BIN, assets: DIST,
+  extraArgs: ['--gateway-routes', join(root, 'deploy/gateway-routes.toml'), '--trusted-proxy', '127.0.0.1'],
+});
 const floor = await startTessera({ bin: BIN, assets: FLOOR });
 let nginx;
 try {
@@ -162,6 +168,9 @@ try {
   put('gateway_added_p50_ms', gated.p50 - plain.p50, 'ms');
   put('gateway_added_p99_ms', gated.p99 - plain.p99, 'ms');
   put('gateway_rps_ratio', gatewayRatio, '×');
+  await gatewayRows({
+    root, tessera, session: admin, checkToken, upstream: nginx.upstream, half, pairs: PAIRS, put, details, log,
+  });
 
   // Latency is one request at a time (wrk, 1 connection): the time a request takes with
   // 10,000 tokens stored, not queueing behind others; throughput rows use more connections.

@@ -62,6 +62,7 @@ http {
     ceiling: `http://127.0.0.1:${ceiling}/`,
     protectedUrl: `http://127.0.0.1:${protectedPort}`,
     plainUrl: `http://127.0.0.1:${plain}`,
+    upstream: `127.0.0.1:${upstream}`,
     pid: child.pid,
     async stop() {
       child.kill('SIGQUIT');
