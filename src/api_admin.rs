@@ -10,7 +10,7 @@ use crate::api::{body, json, send, with_csrf, ApiError, ApiResult};
 
 /// Fields the administrators' token list shows.
 const TOKEN_FIELDS: &str =
-    "+owner,+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken";
+    "+owner,+scopes,+expirationDate,+lastUsedDate,+lastUsedIpAddress,+personalAccessToken,+additionalMetadata";
 
 /// One page of everyone's tokens: the first (selector, sort) or the one a key names.
 pub async fn tokens_page(

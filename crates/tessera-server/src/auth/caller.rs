@@ -160,6 +160,7 @@ impl Caller {
                 Some(ActingToken {
                     id: principal.token_id.clone(),
                     personal: principal.token.personal,
+                    rate_limit: principal.token.rate_limit,
                 }),
             ),
         }
@@ -227,10 +228,7 @@ impl FromRequestParts<AppState> for Caller {
             let principal = state.index().authenticate(value, time::now())?;
             // Every request of a limited token counts, whatever it asks; the scope is not
             // known yet (usage counts a refusal here under `*`).
-            state
-                .meter
-                .limit(&**state.store(), &principal, None)
-                .await?;
+            state.meter.limit(state.store(), &principal, None).await?;
             return Ok(Caller::Token { principal, client });
         }
         let (user, session) = session_user(parts, state).await?;

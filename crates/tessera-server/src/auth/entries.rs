@@ -22,6 +22,9 @@ pub struct TokenEntry {
     pub expires_at: Option<Millis>,
     /// Requests per minute over all nodes (`crate::meter::rate`).
     pub rate_limit: Option<u32>,
+    /// The token that replaced this one by rotation: during the grace period this token
+    /// counts against its successor's rate limit window.
+    pub rotated_to: Option<Arc<str>>,
     pub(super) last_use_written: AtomicI64,
 }
 
@@ -29,14 +32,15 @@ impl TokenEntry {
     /// Every field that decides, as one comparable line.
     pub fn describe(&self) -> String {
         format!(
-            "digest={:?} owner={} scopes={:?} personal={} enabled={} expires={:?} limit={:?}",
+            "digest={:?} owner={} scopes={:?} personal={} enabled={} expires={:?} limit={:?} rotated_to={:?}",
             self.digest.0,
             self.owner,
             self.scopes,
             self.personal,
             self.enabled,
             self.expires_at,
-            self.rate_limit
+            self.rate_limit,
+            self.rotated_to
         )
     }
 
@@ -50,6 +54,7 @@ impl TokenEntry {
             enabled: r.enabled,
             expires_at: r.expires_at,
             rate_limit: r.rate_limit,
+            rotated_to: r.rotated_to.as_deref().map(Arc::from),
             last_use_written: AtomicI64::new(r.last_used_at.unwrap_or(i64::MIN)),
         }
     }

@@ -1,6 +1,8 @@
 //! The gateway route map (`--gateway-routes FILE`): which scope a forwarded request needs,
 //! from its method and path. First match wins; a request that matches no route needs a
-//! scope nobody can have, so a route left out is closed, not open.
+//! scope nobody can have, so a route left out is closed, not open. Matching is exact and
+//! case-sensitive (`/Admin` is not `/admin`, `/admin/` is not `/admin`): a catch-all route
+//! such as `/**` hands its scope to every spelling the routes above it do not list.
 //!
 //! ```toml
 //! [[route]]
@@ -38,13 +40,21 @@ impl Target {
         if !valid_method {
             return Err(TargetError::Method);
         }
-        let path = uri.split(['?', '#']).next().unwrap_or_default();
+        // A fragment is never sent; an upstream that gets a raw `#` may keep it in the path.
+        if uri.contains('#') {
+            return Err(TargetError::Path);
+        }
+        let path = uri.split('?').next().unwrap_or_default();
         if !path.starts_with('/') || needs_normalising(path) {
             return Err(TargetError::Path);
         }
         let decoded = percent_encoding::percent_decode_str(path)
             .decode_utf8()
             .map_err(|_| TargetError::Path)?;
+        // `%00`, `%09`: an upstream may cut or trim the name there.
+        if decoded.chars().any(char::is_control) {
+            return Err(TargetError::Path);
+        }
         let segments: Vec<String> = decoded[1..].split('/').map(str::to_owned).collect();
         if segments.iter().any(|s| s == "." || s == "..") {
             return Err(TargetError::Path);

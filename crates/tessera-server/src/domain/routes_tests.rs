@@ -84,6 +84,9 @@ fn paths_that_need_normalising_are_refused() {
         "metrics",
         "",
         "/a b",
+        "/metrics#/admin",
+        "/metrics%00.json",
+        "/metrics%09",
     ] {
         assert_eq!(
             Target::parse("GET", bad),

@@ -1,6 +1,7 @@
 //! The gateway check (SPEC §5.5): may this token act with this scope? Made for reverse
 //! proxies, so it is the hot path: decided from the in-memory index, no database read,
-//! and at most one throttled last-used write per token per minute.
+//! at most one throttled last-used write per token per minute, and for a rate-limited
+//! token one reservation per tenth of its limit (`meter::rate`).
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -134,9 +135,13 @@ async fn decide(
 ) -> Result<Response, ApiError> {
     let meter = &state.meter;
     let rate = meter
-        .limit(&**state.store(), &principal, Some(scope))
+        .limit(state.store(), &principal, Some(scope))
         .await
-        .inspect_err(|_| count("rate_limited"))?;
+        .inspect_err(|e| {
+            if matches!(e, ApiError::RateLimited(..)) {
+                count("rate_limited");
+            }
+        })?;
     if let Err(denied) = principal.require(scope) {
         count(denied.outcome());
         meter.record(&principal.token_id, Some(scope), Outcome::Refused);

@@ -44,6 +44,7 @@ pub fn prefixed(state: &AppState, request: &Request) -> Result<Scope, ApiError> 
             "the original request is read only from a --trusted-proxy".into(),
         ));
     }
+    forwarded::refuse_smuggling(request.headers()).map_err(header_error)?;
     let uri = request.uri();
     let path = uri.path().strip_prefix(PREFIX).unwrap_or_default();
     let original = match uri.query() {

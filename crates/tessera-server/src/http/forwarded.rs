@@ -39,23 +39,51 @@ fn one<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, String
         .transpose()
 }
 
-/// The path and query of an absolute URL (`X-Original-URL`).
+/// The path and query of an absolute URL (`X-Original-URL`). ingress-nginx builds it from
+/// the client's own `Host` header, which nginx accepts with `?`, `#` or `@` in it: the
+/// authority must be followed by `/` and hold none of those, or a client could move its
+/// real path into what looks like a query.
 fn path_of_url(url: &str) -> Result<String, String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .ok_or("X-Original-URL is not an http(s) URL")?;
-    // The authority ends at the first `/`, `?` or `#`; what follows is sent unchanged so
-    // the path check sees it raw.
-    match rest.find(['/', '?', '#']) {
-        Some(i) if rest[i..].starts_with('/') => Ok(rest[i..].to_owned()),
-        Some(i) => Ok(format!("/{}", &rest[i..])),
-        None => Ok("/".to_owned()),
+    let slash = rest.find('/').ok_or("X-Original-URL has no path")?;
+    if rest[..slash].contains(['?', '#', '@', '\\']) {
+        return Err("X-Original-URL's host must not hold ?, #, @ or a backslash".into());
     }
+    Ok(rest[slash..].to_owned())
+}
+
+/// Headers by which an upstream may act on another method than the one matched.
+const METHOD_OVERRIDES: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Refuses what would let the upstream act otherwise than the request checked: a
+/// method-override header, or an `X-Tessera-*` imitation with underscores.
+pub fn refuse_smuggling(headers: &HeaderMap) -> Result<(), String> {
+    if let Some(name) = METHOD_OVERRIDES.iter().find(|n| headers.contains_key(**n)) {
+        return Err(format!(
+            "{name} is refused: the upstream could act on another method than the one checked"
+        ));
+    }
+    // `X_Tessera_Owner` passes proxies that strip `X-Tessera-*`, and CGI-style upstreams
+    // read it as X-Tessera-Owner.
+    if headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x_tessera") || k.as_str().starts_with("x-tessera_"))
+    {
+        return Err("a header imitating X-Tessera-* with underscores is refused".into());
+    }
+    Ok(())
 }
 
 /// The forwarded request, or Err with what is wrong with the headers.
 pub fn read(headers: &HeaderMap) -> Result<Forwarded, String> {
+    refuse_smuggling(headers)?;
     let forwarded = (
         one(headers, "x-forwarded-method")?,
         one(headers, "x-forwarded-uri")?,
@@ -76,8 +104,12 @@ pub fn read(headers: &HeaderMap) -> Result<Forwarded, String> {
         ((Some(m), Some(u)), _) => (m, u.to_owned()),
         (_, (Some(m), Some(u), None)) => (m, u.to_owned()),
         (_, (Some(m), None, Some(url))) => (m, path_of_url(url)?),
-        (_, (Some(_), Some(_), Some(_))) => {
-            return Err("both X-Original-URI and X-Original-URL were sent".into())
+        // ingress-nginx with `auth-method` sends both; they must name the same target.
+        (_, (Some(m), Some(u), Some(url))) => {
+            if path_of_url(url)? != u {
+                return Err("X-Original-URI and X-Original-URL name different targets".into());
+            }
+            (m, u.to_owned())
         }
         _ => {
             return Err(
@@ -120,8 +152,13 @@ mod tests {
             got(&ingress("https://h.example/a/b?c=1")),
             ok("DELETE", "/a/b?c=1")
         );
-        assert_eq!(got(&ingress("http://h.example:8080")), ok("DELETE", "/"));
-        assert_eq!(got(&ingress("http://h.example?x")), ok("DELETE", "/?x"));
+        assert_eq!(got(&ingress("http://h.example:8080/")), ok("DELETE", "/"));
+        let both = [
+            ("x-original-method", "GET"),
+            ("x-original-uri", "/a?b"),
+            ("x-original-url", "https://h/a?b"),
+        ];
+        assert_eq!(got(&both), ok("GET", "/a?b"));
     }
 
     #[test]
@@ -152,7 +189,33 @@ mod tests {
                 ("x-original-uri", "/a"),
                 ("x-original-url", "http://h/b"),
             ],
-            "both X-Original-URI and X-Original-URL",
+            "different targets",
+        );
+        // A client's Host with `?` would turn the real path into a query.
+        for host in [
+            "http://h:?/admin",
+            "http://h#/admin",
+            "http://u@h/admin",
+            "http://h",
+        ] {
+            let url = [("x-original-method", "GET"), ("x-original-url", host)];
+            assert!(got(&url).is_err(), "{host}");
+        }
+        refused(
+            &[
+                ("x-forwarded-method", "POST"),
+                ("x-forwarded-uri", "/a"),
+                ("x-http-method-override", "DELETE"),
+            ],
+            "x-http-method-override is refused",
+        );
+        refused(
+            &[
+                ("x-forwarded-method", "GET"),
+                ("x-forwarded-uri", "/a"),
+                ("x_tessera_owner", "admin"),
+            ],
+            "underscores",
         );
         refused(&[("x-forwarded-method", "GET")], "missing");
         refused(&[], "missing");

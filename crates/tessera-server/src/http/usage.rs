@@ -34,7 +34,11 @@ pub async fn usage(
     // Who may see the token may see its usage (404 otherwise, as for the token).
     let record = state.service.token(&caller.actor(), &id).await?;
     let store = state.store();
-    state.meter.usage.flush(&**store).await?;
+    // In a task of its own: a client hanging up must not cancel a batch half written.
+    let (meter, flushed) = (state.meter.clone(), store.clone());
+    tokio::spawn(async move { meter.usage.flush(&*flushed).await })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
     let now = time::now();
     let this_hour = now - now.rem_euclid(HOUR_MS);
     let from = this_hour - (KEEP_DAYS * 24 - 1) * HOUR_MS;

@@ -40,22 +40,29 @@ impl Meter {
     /// (scope `scope`, `*` when not known yet) and answered with 429 and its headers.
     pub async fn limit(
         &self,
-        store: &dyn Store,
+        store: &Arc<dyn Store>,
         principal: &TokenPrincipal,
         scope: Option<Scope>,
     ) -> Result<Option<RateState>, ApiError> {
         let Some(limit) = principal.token.rate_limit else {
             return Ok(None);
         };
+        let key = principal
+            .token
+            .rotated_to
+            .as_deref()
+            .unwrap_or(&principal.token_id);
+        let state =
+            self.rates
+                .acquire(store, key, limit)
+                .await
+                .map_err(|rate::Refused::Store(e)| {
+                    tracing::warn!(error = %e, "reserving a rate limit window failed");
+                    ApiError::Unavailable(
+                        "The database cannot be reached; try again shortly".into(),
+                    )
+                })?;
         let now = time::now();
-        let state = self
-            .rates
-            .acquire(store, &principal.token_id, limit, now)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "reserving a rate limit window failed");
-                ApiError::Unavailable("The database cannot be reached; try again shortly".into())
-            })?;
         if !state.allowed {
             self.usage
                 .record(&principal.token_id, scope, Outcome::Limited, now);
@@ -86,7 +93,9 @@ pub fn spawn_flusher(meter: Arc<Meter>, store: Arc<dyn Store>) {
                 last_prune = now;
                 meter.rates.forget_old(now);
                 let keep = now - usage::KEEP_DAYS * 24 * usage::HOUR_MS;
-                if let Err(e) = store.prune_meter(now - 2 * rate::WINDOW_MS, keep).await {
+                // Ten minutes of windows are kept: a node whose clock is behind still
+                // counts into a window the others would otherwise have pruned.
+                if let Err(e) = store.prune_meter(now - 10 * rate::WINDOW_MS, keep).await {
                     tracing::warn!(error = %e, "pruning rate windows and usage failed");
                 }
             }

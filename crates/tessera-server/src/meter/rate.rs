@@ -4,21 +4,33 @@
 //! A node serves a limited token's requests from a local allowance and refills it by
 //! reserving a chunk (a tenth of the limit, at least 1) of the window in the database with
 //! one atomic update, which never hands out more than the limit. So:
-//! - over all nodes, a window never allows more than the limit (exact, whatever the
-//!   number of nodes or how requests spread over them);
+//! - over all nodes, a window never allows more than the limit, whatever the number of
+//!   nodes or how requests spread over them — given node clocks in step (NTP): with a skew
+//!   of s seconds, nodes count into different windows for s seconds around each minute;
 //! - a node may hold back at most one unused chunk, so with N nodes a client may be
 //!   refused after as few as `limit − (N − 1) × chunk` requests, i.e. up to 10 % of the
 //!   limit per other node that has served the token this minute;
 //! - the hot path touches the database only once per chunk, never for an unlimited token.
 //!
-//! A node that dies loses its unused chunk (the client gets fewer, never more).
+//! A node that dies loses its unused chunk (the client gets fewer, never more). A token in
+//! the grace period after its rotation counts against its successor's window, so rotating
+//! does not double the limit.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::time::Millis;
+use crate::domain::time::{self, Millis};
 use crate::store::Store;
 
 pub const WINDOW_MS: Millis = 60_000;
+/// How long a request waits for a reservation before it is answered 503 (the database
+/// is slow or away); the reservation itself carries on.
+const RESERVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why no decision could be made.
+#[derive(Debug)]
+pub enum Refused {
+    Store(String),
+}
 
 /// The answer for one request of a limited token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +66,7 @@ struct Allowance {
 struct Entry {
     allowance: Mutex<Allowance>,
     /// One refill at a time per token, so concurrent requests do not all reserve.
-    refill: tokio::sync::Mutex<()>,
+    refill: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Default)]
@@ -98,34 +110,45 @@ impl RateLimiter {
         a.exhausted.then(|| state(false, &a))
     }
 
-    /// Decides one request of token `token_id` limited to `limit` a minute.
+    /// Decides one request of token `key` (the token, or the successor of a rotated one)
+    /// limited to `limit` a minute.
     pub async fn acquire(
         &self,
-        store: &dyn Store,
-        token_id: &str,
+        store: &Arc<dyn Store>,
+        key: &str,
         limit: u32,
-        now: Millis,
-    ) -> Result<RateState, crate::store::StoreError> {
-        let window = now - now.rem_euclid(WINDOW_MS);
-        let entry = self.entry(token_id);
-        if let Some(state) = Self::take_local(&entry, window, limit) {
+    ) -> Result<RateState, Refused> {
+        let window_of = |now: Millis| now - now.rem_euclid(WINDOW_MS);
+        let entry = self.entry(key);
+        if let Some(state) = Self::take_local(&entry, window_of(time::now()), limit) {
             return Ok(state);
         }
-        let _refill = entry.refill.lock().await;
+        let refill = entry.refill.clone().lock_owned().await;
+        // The clock again: the minute may have turned while this request waited.
+        let window = window_of(time::now());
         // Another request may have refilled while this one waited.
         if let Some(state) = Self::take_local(&entry, window, limit) {
             return Ok(state);
         }
-        let grant = store
-            .reserve_rate(token_id, window, chunk(limit), limit)
-            .await?;
-        {
-            let mut a = entry.allowance.lock().unwrap_or_else(|e| e.into_inner());
+        // The reservation runs on its own: a request that gives up (its client hung up,
+        // or the wait below ran out) must not lose what the database has handed out.
+        let (store, id, credited) = (store.clone(), key.to_owned(), entry.clone());
+        let reservation = tokio::spawn(async move {
+            let _refill = refill;
+            let grant = store.reserve_rate(&id, window, chunk(limit), limit).await?;
+            let mut a = credited.allowance.lock().unwrap_or_else(|e| e.into_inner());
             if a.window == window && a.limit == limit {
                 a.left += grant.granted;
                 a.used = grant.used;
                 a.exhausted = grant.granted == 0;
             }
+            Ok::<_, crate::store::StoreError>(())
+        });
+        match tokio::time::timeout(RESERVE_WAIT, reservation).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(Refused::Store(e.to_string())),
+            Ok(Err(e)) => return Err(Refused::Store(e.to_string())),
+            Err(_) => return Err(Refused::Store("the reservation took too long".into())),
         }
         Ok(
             Self::take_local(&entry, window, limit).unwrap_or(RateState {

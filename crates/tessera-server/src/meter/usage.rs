@@ -1,7 +1,8 @@
 //! Per-token request counts by hour and scope, counted in memory on the hot path and added
 //! to the database in batches (`flush`). A batch that fails to write is kept and added to
 //! the next one, and the last batch is written at shutdown, so counts are not lost while
-//! the database answers.
+//! the database answers. Callers that may be cancelled (a request whose client hangs up)
+//! run `flush` in a task of its own.
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -31,6 +32,8 @@ type Counts = Vec<(Millis, &'static str, [i64; 3])>;
 #[derive(Default)]
 pub struct UsageRecorder {
     pending: Mutex<HashMap<String, Counts>>,
+    /// One flush at a time: the last one at shutdown waits for one in flight.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 impl UsageRecorder {
@@ -78,8 +81,9 @@ impl UsageRecorder {
     /// Writes what was counted since the last flush in one statement; on failure it is
     /// kept for the next one.
     pub async fn flush(&self, store: &dyn Store) -> StoreResult<usize> {
+        let _one = self.flushing.lock().await;
         let batch = self.take();
-        let rows: Vec<UsageRow> = batch
+        let mut rows: Vec<UsageRow> = batch
             .iter()
             .flat_map(|(token, counts)| {
                 counts.iter().map(move |(hour, scope, n)| UsageRow {
@@ -92,6 +96,8 @@ impl UsageRecorder {
                 })
             })
             .collect();
+        // One order on every node: concurrent upserts of the same rows cannot deadlock.
+        rows.sort_by(|a, b| (&a.token_id, a.hour, &a.scope).cmp(&(&b.token_id, b.hour, &b.scope)));
         // Large batches go in parts: a statement's parameters are limited (6 per row).
         const PART: usize = 5_000;
         for (i, part) in rows.chunks(PART).enumerate() {

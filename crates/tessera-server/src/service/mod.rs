@@ -16,6 +16,7 @@ pub mod rotation;
 pub mod scheduler;
 pub mod sessions;
 pub mod settings;
+mod token_rules;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
@@ -49,6 +50,8 @@ pub struct Service {
 pub struct ActingToken {
     pub id: String,
     pub personal: bool,
+    /// Its rate limit: tokens it generates get at most this one.
+    pub rate_limit: Option<u32>,
 }
 
 /// Where an actor's rights come from.

@@ -86,6 +86,7 @@ impl Service {
                 rotated_from: Some(old.id.clone()),
                 rotated_to: None,
                 capped_at: None,
+                rate_limit: super::token_rules::capped_limit(&actor, old.rate_limit),
                 ..old.clone()
             };
             let ends = old

@@ -1,111 +1,18 @@
 //! Token use cases: generate, read, update, delete (listing: `listing.rs`) — with the rules of SPEC §4 on who
 //! may touch which token and which scopes a token may carry.
-use tessera_api::{
-    ConstraintViolation, CreateTokenRequest, ParameterLocation, Scope, UpdateTokenRequest,
-};
+use tessera_api::{ConstraintViolation, CreateTokenRequest, ParameterLocation, UpdateTokenRequest};
 
+pub(super) use super::token_rules::{
+    check_scopes, owner_grants, parse_id, pat_disabled, rate_limit, scopes_or_error, visible_to,
+    ENVIRONMENT_TOKENS_ADMIN_ONLY,
+};
 use super::{Actor, Service};
 use crate::domain::names::TokenName;
 use crate::domain::patch::Patch;
-use crate::domain::scope_set::ScopeSet;
 use crate::domain::time;
-use crate::domain::token::{Token, TokenId, TokenParseError};
+use crate::domain::token::{Token, TokenParseError};
 use crate::error::ApiError;
 use crate::store::{StoreError, StoreTx, TokenPatch, TokenRecord};
-
-/// Scopes as asked for, sorted into what is known and held, unknown, and not held.
-pub(super) struct ScopeCheck {
-    set: ScopeSet,
-    unknown: Vec<ConstraintViolation>,
-    denied: Vec<ConstraintViolation>,
-}
-
-pub(super) fn check_scopes(values: &[String], allowed: ScopeSet) -> ScopeCheck {
-    let mut check = ScopeCheck {
-        set: ScopeSet::default(),
-        unknown: Vec::new(),
-        denied: Vec::new(),
-    };
-    if values.is_empty() {
-        check.unknown.push(ConstraintViolation::new(
-            ParameterLocation::PayloadBody,
-            "scopes",
-            "Select at least one scope",
-        ));
-    }
-    for (i, value) in values.iter().enumerate() {
-        let path = format!("scopes[{i}]");
-        match Scope::parse(value) {
-            None => check.unknown.push(ConstraintViolation::new(
-                ParameterLocation::PayloadBody,
-                path,
-                format!("Unknown scope `{value}`"),
-            )),
-            Some(scope) if !allowed.contains(scope) => check.denied.push(ConstraintViolation::new(
-                ParameterLocation::PayloadBody,
-                path,
-                format!(
-                    "You do not hold the permission {} ({})",
-                    scope.as_str(),
-                    scope.display_name()
-                ),
-            )),
-            Some(scope) => check.set.insert(scope),
-        }
-    }
-    check
-}
-
-/// 400 for input that is wrong whoever sends it, then 403 for scopes the owner lacks.
-pub(super) fn scopes_or_error(
-    mut violations: Vec<ConstraintViolation>,
-    check: ScopeCheck,
-) -> Result<ScopeSet, ApiError> {
-    violations.extend(check.unknown);
-    if !violations.is_empty() {
-        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-        return Err(ApiError::BadRequest {
-            message: format!("Constraints violated: {}", paths.join(", ")),
-            violations,
-        });
-    }
-    if !check.denied.is_empty() {
-        return Err(ApiError::ForbiddenFields {
-            message: "Available scopes are bound to your permissions".into(),
-            violations: check.denied,
-        });
-    }
-    Ok(check.set)
-}
-
-pub(super) const ENVIRONMENT_TOKENS_ADMIN_ONLY: &str =
-    "Only administrators may create, widen or re-enable \
-     tokens that are not personal access tokens, and not with a personal access token";
-
-pub(super) fn pat_disabled() -> ApiError {
-    ApiError::Forbidden("Personal access tokens are disabled by an administrator".into())
-}
-
-pub(super) fn parse_id(id: &str) -> Result<TokenId, ApiError> {
-    TokenId::parse(id).ok_or_else(|| {
-        ApiError::invalid(
-            ParameterLocation::Path,
-            "id",
-            "Not a token id (dt0c01.<24 characters>)",
-        )
-    })
-}
-
-/// Only the owner, or someone who sees every token, may see a token; others get 404, never
-/// 403, so ids of other people's tokens are not confirmed.
-pub(super) fn visible_to(
-    actor: &Actor,
-    record: Option<TokenRecord>,
-) -> Result<TokenRecord, ApiError> {
-    record
-        .filter(|r| actor.sees_all_tokens() || r.owner == actor.username)
-        .ok_or_else(|| ApiError::not_found("Token"))
-}
 
 /// What `create` hands back: the stored token and the token itself, shown this once.
 pub struct Generated {
@@ -355,11 +262,21 @@ fn new_token(
             .map_err(|e| violation("expirationDate", e))
             .ok(),
     };
-    let rate_limit = body.rate_limit_per_minute.and_then(|n| {
-        rate_limit(n)
+    // A limited token cannot make a token less limited than itself.
+    let cap = actor.token.as_ref().and_then(|t| t.rate_limit);
+    let rate_limit = match (body.rate_limit_per_minute, cap) {
+        (Some(n), Some(cap)) if n > cap => {
+            violation(
+                "rateLimitPerMinute",
+                "A rate-limited token cannot generate a token with a higher limit than its own",
+            );
+            None
+        }
+        (Some(n), _) => rate_limit(n)
             .map_err(|e| violation("rateLimitPerMinute", e))
-            .ok()
-    });
+            .ok(),
+        (None, cap) => cap,
+    };
     let scopes = scopes_or_error(violations, check_scopes(&body.scopes, actor.permissions))?;
     let name = name.ok_or_else(|| ApiError::bad_request("Invalid token name"))?;
     let token = Token::generate();
@@ -382,31 +299,4 @@ fn new_token(
         rate_limit,
     };
     Ok(Generated { record, token })
-}
-
-/// Largest per-token rate limit, requests per minute.
-pub const MAX_RATE_LIMIT: u32 = 1_000_000;
-
-fn rate_limit(n: u32) -> Result<u32, &'static str> {
-    if (1..=MAX_RATE_LIMIT).contains(&n) {
-        Ok(n)
-    } else {
-        Err("A rate limit is 1 to 1000000 requests per minute")
-    }
-}
-
-/// The scopes a token may carry: a PAT is bound to its owner's permissions now; an
-/// environment token is not bound to a user.
-pub(super) async fn owner_grants(
-    tx: &mut dyn StoreTx,
-    token: &TokenRecord,
-) -> Result<ScopeSet, ApiError> {
-    if !token.personal {
-        return Ok(ScopeSet::ALL);
-    }
-    Ok(match tx.user(&token.owner).await? {
-        Some(owner) if owner.admin => ScopeSet::ALL,
-        Some(owner) => owner.permissions.without_admin_only(),
-        None => ScopeSet::default(),
-    })
 }

@@ -154,6 +154,7 @@ async fn caddy_lets_a_token_with_the_routes_scope_through_as_its_owner() {
         .header("X-Tessera-Token-Id", "forged")
         .header("X-Tessera-Management-Zones", "*")
         .header("X-Tessera-Extra", "forged")
+        .header("X_Tessera_Owner", "admin")
         .header("Cookie", "tessera_session=stolen")
         .send()
         .await
@@ -176,6 +177,7 @@ async fn caddy_lets_a_token_with_the_routes_scope_through_as_its_owner() {
     assert_eq!(all("x-tessera-token-id"), [id.clone()]);
     assert_eq!(all("x-tessera-management-zones"), ["Production"]);
     assert!(all("x-tessera-extra").is_empty(), "{h:?}");
+    assert!(all("x_tessera_owner").is_empty(), "{h:?}");
     assert!(
         !h.contains_key("authorization"),
         "the token reached the upstream"
@@ -242,6 +244,17 @@ async fn caddy_relays_tesseras_refusals_and_the_upstream_is_not_asked() {
         )
         .await;
     assert!(message.contains("normalising"), "{message}");
+    // A method override would let the upstream act on another method than the one checked.
+    let before = gate.upstream.seen().len();
+    let r = reqwest::Client::new()
+        .get(gate.caddy.url("/metrics/cpu"))
+        .header("Authorization", format!("Api-Token {token}"))
+        .header("X-HTTP-Method-Override", "DELETE")
+        .send()
+        .await
+        .unwrap();
+    envelope(r, StatusCode::BAD_REQUEST).await;
+    assert_eq!(gate.upstream.seen().len(), before);
     // No token, then a revoked one.
     let r = reqwest::Client::new()
         .get(gate.caddy.url("/metrics/cpu"))

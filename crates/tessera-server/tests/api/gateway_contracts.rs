@@ -43,7 +43,7 @@ async fn traefik_forward_auth_as_documented() {
     let config = shipped("traefik/tessera.yml");
     assert!(config.contains("address: \"http://127.0.0.1:8080/api/v2/auth/check\""));
     assert!(config.contains("trustForwardHeader: false"));
-    assert!(config.contains("authResponseHeadersRegex: \"^X-Tessera-\""));
+    assert!(config.contains("authResponseHeadersRegex: \"(?i)^X[-_]Tessera[-_]\""));
     let app = gate("127.0.0.1").await;
     let alice = app.user("alice", &["metrics.read", "metrics.write"]).await;
     let (_, token) = alice.generate("reader", &["metrics.read"]).await;
@@ -122,6 +122,14 @@ async fn envoy_ext_authz_as_documented() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // The method-override headers the config lets through are refused.
+    let mut overridden = envoy.to_vec();
+    overridden.push(("X-HTTP-Method-Override", "DELETE"));
+    let r = replay(&app, Method::GET, "/api/v2/auth/check/metrics", &overridden)
+        .send()
+        .await
+        .unwrap();
+    envelope(r, StatusCode::BAD_REQUEST).await;
     // Not mapped: the site root and a POST to metrics.
     for (method, path) in [
         (Method::GET, "/api/v2/auth/check/"),
@@ -159,7 +167,11 @@ async fn ingress_nginx_auth_url_as_documented() {
     let config = shipped("kubernetes/ingress.yaml");
     assert!(config
         .contains("auth-url: \"http://tessera.tessera.svc.cluster.local:8080/api/v2/auth/check\""));
-    assert!(config.contains("auth-response-headers: \"X-Tessera-Owner, X-Tessera-Token-Id, X-Tessera-Management-Zones\""));
+    assert!(config.contains("auth-response-headers: \"X-Tessera-Owner, X-Tessera-Token-Id, X-Tessera-Management-Zones, Authorization, Cookie\""));
+    assert!(
+        !config.contains("-snippet:"),
+        "recent controllers refuse snippets"
+    );
     let app = gate("127.0.0.1").await;
     let alice = app.user("alice", &["problems.read"]).await;
     let (id, token) = alice.generate("reader", &["problems.read"]).await;
@@ -204,6 +216,27 @@ async fn ingress_nginx_auth_url_as_documented() {
     both.push(("X-Forwarded-Method", "GET"));
     let r = replay(&app, Method::GET, path, &both).send().await.unwrap();
     envelope(r, StatusCode::BAD_REQUEST).await;
+    // The URL is built from the client's Host: a `?` there must not hide the real path.
+    let r = replay(
+        &app,
+        Method::GET,
+        path,
+        &ingress("GET", "https://app.example.com:?/problems/1"),
+    )
+    .send()
+    .await
+    .unwrap();
+    envelope(r, StatusCode::BAD_REQUEST).await;
+    // With `auth-method`, X-Original-URI comes too: it must name the same target.
+    let mut with_uri = ingress("GET", "https://app.example.com/problems/1").to_vec();
+    with_uri.push(("X-Original-URI", "/problems/1"));
+    let r = replay(&app, Method::GET, path, &with_uri)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // Tessera's answer has neither header, so ingress-nginx removes both from the request.
+    assert!(r.headers().get("authorization").is_none() && r.headers().get("cookie").is_none());
 }
 
 #[tokio::test]

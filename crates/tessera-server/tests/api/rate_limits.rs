@@ -93,6 +93,8 @@ async fn the_check_and_the_api_refuse_past_the_limit_until_the_minute_ends() {
     let (id, token) = alice
         .generate_limited(&["metrics.read", "apiTokens.read"], 3)
         .await;
+    // The whole test inside one minute.
+    app.advance_to_next(Duration::from_secs(60)).await;
     for remaining in ["2", "1", "0"] {
         let r = app.check(&token, "metrics.read").await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
@@ -135,13 +137,16 @@ async fn the_check_and_the_api_refuse_past_the_limit_until_the_minute_ends() {
 }
 
 #[tokio::test]
-async fn a_token_cannot_lift_its_own_limit_nor_an_environment_tokens_without_an_admin() {
+async fn a_limited_token_cannot_lift_its_own_limit_nor_make_a_less_limited_token() {
     let app = TestApp::spawn().await;
     let alice = app
-        .user("alice", &["apiTokens.write", "apiTokens.read"])
+        .user(
+            "alice",
+            &["apiTokens.write", "apiTokens.read", "metrics.read"],
+        )
         .await;
     let (id, token) = alice
-        .generate_limited(&["apiTokens.write", "apiTokens.read"], 100)
+        .generate_limited(&["apiTokens.write", "apiTokens.read", "metrics.read"], 100)
         .await;
     let api = app.token_client(&token);
     let path = format!("/api/v2/apiTokens/{id}");
@@ -159,6 +164,56 @@ async fn a_token_cannot_lift_its_own_limit_nor_an_environment_tokens_without_an_
             .unwrap()
             .contains("own rate limit"));
     }
+    // A token it generates is limited as it is, or more.
+    let limit_of = |id: String| {
+        let alice = &alice;
+        async move {
+            let t: Value = alice
+                .get(&format!("/api/v2/apiTokens/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            t["additionalMetadata"]["rateLimitPerMinute"].clone()
+        }
+    };
+    let generate = |body: Value| api.send(Method::POST, "/api/v2/apiTokens", Some(body));
+    let r = generate(json!({"name": "child", "scopes": ["metrics.read"]})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let child: Value = r.json().await.unwrap();
+    assert_eq!(
+        limit_of(child["id"].as_str().unwrap().to_owned()).await,
+        json!(100)
+    );
+    let r =
+        generate(json!({"name": "c", "scopes": ["metrics.read"], "rateLimitPerMinute": 5})).await;
+    let five: Value = r.json().await.unwrap();
+    assert_eq!(
+        limit_of(five["id"].as_str().unwrap().to_owned()).await,
+        json!(5)
+    );
+    let r =
+        generate(json!({"name": "c", "scopes": ["metrics.read"], "rateLimitPerMinute": 101})).await;
+    let body = envelope(r, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        body["error"]["constraintViolations"][0]["path"],
+        "rateLimitPerMinute"
+    );
+    // Rotating an unlimited token through it gives a token limited as it is.
+    let (free, _) = alice.generate("free", &["metrics.read"]).await;
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/v2/apiTokens/{free}/rotate"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let rotated: Value = r.json().await.unwrap();
+    assert_eq!(
+        limit_of(rotated["id"].as_str().unwrap().to_owned()).await,
+        json!(100)
+    );
     // Lowering its own limit is fine; its owner may lift it.
     let r = api
         .send(Method::PUT, &path, Some(json!({"rateLimitPerMinute": 50})))
@@ -171,11 +226,39 @@ async fn a_token_cannot_lift_its_own_limit_nor_an_environment_tokens_without_an_
 }
 
 #[tokio::test]
+async fn a_rotated_token_shares_its_successors_window_during_the_grace_period() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice", &["metrics.read"]).await;
+    let (id, old) = alice.generate_limited(&["metrics.read"], 4).await;
+    app.advance_to_next(Duration::from_secs(60)).await;
+    let r = alice
+        .send_json(
+            Method::POST,
+            &format!("/api/v2/apiTokens/{id}/rotate"),
+            json!({"graceSeconds": 600}),
+        )
+        .await;
+    let new = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut allowed = 0;
+    for token in [&old, &new, &old, &new, &old, &new] {
+        if app.check(token, "metrics.read").await.status() == StatusCode::NO_CONTENT {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 4, "old and new together get one limit");
+}
+
+#[tokio::test]
 async fn usage_counts_requests_by_hour_scope_and_outcome_and_survives_a_restart() {
     let app = TestApp::spawn().await;
     let alice = app.user("alice", &["metrics.read", "metrics.write"]).await;
     let (id, token) = alice.generate_limited(&["metrics.read"], 4).await;
     let path = format!("/api/v2/apiTokens/{id}/usage");
+    // The counted requests inside one hour (and one rate-limit minute).
+    app.advance_to_next(Duration::from_secs(3600)).await;
     for _ in 0..2 {
         assert_eq!(
             app.check(&token, "metrics.read").await.status(),

@@ -10,9 +10,11 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 mod clients;
+mod postgres;
 mod receiver;
 mod relay;
 pub use clients::*;
+pub use postgres::{fresh_postgres_database, postgres_admin_url};
 pub use receiver::{Received, Receiver};
 pub use relay::Relay;
 
@@ -297,6 +299,19 @@ impl TestApp {
         assert_eq!(r.status(), reqwest::StatusCode::OK, "the test clock is on");
     }
 
+    /// Moves this server's clock to one second past the start of the next period (a
+    /// minute, an hour), so a test of counting windows runs inside one.
+    pub async fn advance_to_next(&self, period: Duration) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let period = period.as_millis();
+        let to_next = period - now % period + 1_000;
+        self.advance_clock(Duration::from_millis(to_next as u64))
+            .await;
+    }
+
     pub async fn check(&self, token: &str, scope: &str) -> Response {
         reqwest::Client::new()
             .get(self.url(&format!("/api/v2/auth/check?scope={scope}")))
@@ -376,45 +391,4 @@ impl TestApp {
             csrf: body["csrfToken"].as_str().unwrap().to_owned(),
         }
     }
-}
-
-/// `TESSERA_TEST_POSTGRES_URL` when this run is on PostgreSQL (`make test` runs the suite
-/// once on each backend): a URL whose user may create databases.
-pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-}
-
-/// A new, empty database on the test cluster, for one test's server.
-pub async fn fresh_postgres_database(admin: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("tessera_{}", rand_suffix());
-    let mut conn = sqlx::PgConnection::connect(admin)
-        .await
-        .expect("connect to TESSERA_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
-    // Same server and credentials, another database: replace the path of the URL.
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin, None), |(b, q)| (b, Some(q)));
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
-fn rand_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, n)
 }
