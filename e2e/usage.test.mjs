@@ -33,8 +33,8 @@ async function seeUsage(page, name) {
   await row.getByText('3 allowed', { exact: true }).waitFor();
   await row.getByText('2 refused', { exact: true }).waitFor();
   // One hour with requests: one column of each kind.
-  assert.match(await chart.locator('path.allowed').getAttribute('d'), /^M\d+\.5 48\.0V\d+(\.\d)?$/);
-  assert.match(await chart.locator('path.refused').getAttribute('d'), /^M\d+\.5 [\d.]+V[\d.]+$/);
+  assert.match(await chart.locator('path.allowed').getAttribute('d'), /^M\d+\.5 480V\d+$/);
+  assert.match(await chart.locator('path.refused').getAttribute('d'), /^M\d+\.5 \d+V\d+$/);
   assert.deepEqual(await seriousA11yViolations(page), [], 'axe with the usage chart open');
 }
 

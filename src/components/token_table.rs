@@ -166,6 +166,7 @@ fn TokenRow(
     let capped = shortened(&token);
     let last_used = token.last_used_date.clone().flatten();
     let ip = token.last_used_ip_address.clone().flatten();
+    let usage_id = id.clone();
     let rate_limit = token
         .additional_metadata
         .as_ref()
@@ -174,7 +175,7 @@ fn TokenRow(
     view! {
         <tr class:expired=expired>
             {select}
-            <th scope="row" class="name">{name.clone()}<UsageDetails id=id.clone() rate_limit=rate_limit/></th>
+            <th scope="row" class="name">{name.clone()}</th>
             {owner}
             <td data-label="Token ID"><code class="token-id">{id}</code></td>
             {kind}
@@ -183,7 +184,7 @@ fn TokenRow(
             <td data-label="Last used">{match last_used {
                 Some(at) => view! { <RelativeTime iso=at note=ip.map(|i| format!("from {i}")).unwrap_or_default()/> }.into_any(),
                 None => view! { <span class="muted">"Never"</span> }.into_any(),
-            }}</td>
+            }}<UsageDetails id=usage_id rate_limit=rate_limit/></td>
             <td data-label="Expires">{match (expired, token.expiration_date.clone().flatten()) {
                 (true, Some(at)) => view! { <span class="badge danger">"Expired"</span> " " <RelativeTime iso=at/> }.into_any(),
                 (false, Some(at)) => view! {

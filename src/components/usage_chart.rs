@@ -8,12 +8,13 @@ use crate::api;
 use crate::format;
 
 const HOURS: usize = 30 * 24;
-const HEIGHT: f64 = 48.0;
+/// In viewBox units; whole numbers only, so no float formatting code is linked in.
+const HEIGHT: u64 = 480;
 
 /// The path of columns for `values` (one per hour) scaled to `max`, each standing on
 /// `base` (the heights below it).
 fn columns(values: &[u64], base: &[u64], max: u64) -> String {
-    let scale = |n: u64| n as f64 * HEIGHT / max.max(1) as f64;
+    let scale = |n: u64| n * HEIGHT / max.max(1);
     values
         .iter()
         .zip(base)
@@ -21,7 +22,8 @@ fn columns(values: &[u64], base: &[u64], max: u64) -> String {
         .filter(|(_, (v, _))| **v > 0)
         .map(|(x, (v, b))| {
             let bottom = HEIGHT - scale(*b);
-            format!("M{x}.5 {bottom:.1}V{:.1}", bottom - scale(*v).max(0.5))
+            let top = bottom.saturating_sub(scale(*v).max(5));
+            format!("M{x}.5 {bottom}V{top}")
         })
         .collect()
 }
@@ -36,8 +38,8 @@ fn series(usage: &TokenUsage) -> (Vec<u64>, Vec<u64>) {
         };
         let i = ((start - from) / 3_600_000.0).round();
         if (0.0..HOURS as f64).contains(&i) {
-            allowed[i as usize] += hour.counts.allowed;
-            refused[i as usize] += hour.counts.refused + hour.counts.limited;
+            allowed[i as usize] += hour.allowed;
+            refused[i as usize] += hour.refused + hour.limited;
         }
     }
     (allowed, refused)
@@ -95,13 +97,16 @@ pub fn UsageDetails(id: String, rate_limit: Option<u64>) -> impl IntoView {
             }
         }>
             <summary>"Usage"</summary>
-            {rate_limit.map(|n| view! { <p class="muted">{format!("Limited to {n} requests a minute")}</p> })}
-            {move || match usage.get().flatten() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="field-error" role="alert">{e.message}</p> }.into_any(),
-                Some(Ok(u)) if u.total.total() == 0 => view! { <p class="muted">"No requests in the last 30 days"</p> }.into_any(),
-                Some(Ok(u)) => view! { <Chart usage=u/> }.into_any(),
-            }}
+            // Built when first opened, like the scope list: nothing in a closed row.
+            <Show when=move || opened.get()>
+                {rate_limit.map(|n| view! { <p class="muted">{format!("Limited to {n} requests a minute")}</p> })}
+                {move || match usage.get().flatten() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="field-error" role="alert">{e.message}</p> }.into_any(),
+                    Some(Ok(u)) if u.total.total() == 0 => view! { <p class="muted">"No requests in the last 30 days"</p> }.into_any(),
+                    Some(Ok(u)) => view! { <Chart usage=u/> }.into_any(),
+                }}
+            </Show>
         </details>
     }
 }

@@ -32,11 +32,22 @@ impl UsageCounts {
 pub struct UsageHour {
     /// The hour's start, ISO-8601 UTC.
     pub start: String,
-    #[serde(flatten)]
-    pub counts: UsageCounts,
+    pub allowed: u64,
+    pub refused: u64,
+    pub limited: u64,
     /// The same counts by the scope asked for; `*` is a request refused by the rate limit
-    /// before its scope was known.
+    /// before its scope was known. (Not read back by the console, which draws the totals:
+    /// a map's deserializer would weigh on its download.)
+    #[serde(default, skip_deserializing)]
     pub by_scope: BTreeMap<String, UsageCounts>,
+}
+
+impl UsageHour {
+    pub fn add(&mut self, counts: &UsageCounts) {
+        self.allowed += counts.allowed;
+        self.refused += counts.refused;
+        self.limited += counts.limited;
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

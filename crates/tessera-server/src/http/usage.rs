@@ -1,7 +1,5 @@
 //! `GET /api/v2/apiTokens/{id}/usage` (Tessera extension): a token's requests per hour over
 //! the last 30 days, allowed and refused, by scope (`crate::meter::usage`).
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -56,12 +54,11 @@ pub async fn usage(
         if hours.last().is_none_or(|h| h.start != start) {
             hours.push(UsageHour {
                 start,
-                counts: UsageCounts::default(),
-                by_scope: BTreeMap::new(),
+                ..UsageHour::default()
             });
         }
         let hour = hours.last_mut().expect("pushed above");
-        hour.counts.add(&counts);
+        hour.add(&counts);
         hour.by_scope.entry(row.scope).or_default().add(&counts);
     }
     Ok(Json(TokenUsage {
