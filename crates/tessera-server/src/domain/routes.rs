@@ -185,7 +185,7 @@ impl Route {
     }
 
     fn matches(&self, target: &Target) -> bool {
-        if !self.methods.is_empty() && !self.methods.iter().any(|m| *m == target.method) {
+        if !self.methods.is_empty() && !self.methods.contains(&target.method) {
             return false;
         }
         let mut given = target.segments.iter();

@@ -174,7 +174,7 @@ async fn caddy_lets_a_token_with_the_routes_scope_through_as_its_owner() {
             .collect::<Vec<_>>()
     };
     assert_eq!(all("x-tessera-owner"), ["alice"]);
-    assert_eq!(all("x-tessera-token-id"), [id.clone()]);
+    assert_eq!(all("x-tessera-token-id"), std::slice::from_ref(&id));
     assert_eq!(all("x-tessera-management-zones"), ["Production"]);
     assert!(all("x-tessera-extra").is_empty(), "{h:?}");
     assert!(all("x_tessera_owner").is_empty(), "{h:?}");
