@@ -144,6 +144,9 @@ pub struct ServeArgs {
     #[arg(long, env = "TESSERA_GATEWAY_ROUTES")]
     pub gateway_routes: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub sso: crate::sso::args::SsoArgs,
+
     /// Seed demo users with different permissions (passwords printed) and turn personal
     /// access tokens on.
     #[arg(long, env = "TESSERA_DEMO", default_value_t = false)]

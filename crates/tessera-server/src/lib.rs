@@ -13,5 +13,6 @@ pub mod meter;
 pub mod migrate;
 pub mod server;
 pub mod service;
+pub mod sso;
 pub mod state;
 pub mod store;

@@ -146,6 +146,7 @@ async fn seed_demo(
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Files are read before the database is touched: a bad one stops the start at once.
     let gateway_routes = args.gateway_routes()?.map(Arc::new);
+    let sso = crate::sso::Sso::from_args(&args.sso)?.map(Arc::new);
     let _lock = store::lock_for_serving(&args.db.database_url)?;
     let db = store::open(&args.db.database_url).await?;
     // Start-up writes go through the service before the index exists; the index is then
@@ -192,6 +193,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             body_timeout: args.body_timeout,
             login_attempts_per_user: args.login_attempts_per_user.get(),
             gateway_routes,
+            password_login: args.sso.password_login,
         },
         login_limiter: LoginLimiter::new(args.login_attempts_per_address),
         metrics,
@@ -199,6 +201,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         ),
         meter: Default::default(),
+        sso,
     }));
     crate::meter::spawn_flusher(state.meter.clone(), state.store().clone());
     if args.user_refresh.is_some() {

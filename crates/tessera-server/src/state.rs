@@ -26,6 +26,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// `--gateway-routes`: the check derives a scope from forwarded headers with it.
     pub gateway_routes: Option<Arc<crate::domain::routes::RouteMap>>,
+    /// `--password-login`: false leaves only single sign-on.
+    pub password_login: bool,
 }
 
 pub struct Inner {
@@ -40,6 +42,8 @@ pub struct Inner {
     pub password_checks: tokio::sync::Semaphore,
     /// Per-token rate limits and usage counts.
     pub meter: Arc<crate::meter::Meter>,
+    /// Single sign-on, when configured.
+    pub sso: Option<Arc<crate::sso::Sso>>,
 }
 
 /// Cheap to clone; every handler gets one.

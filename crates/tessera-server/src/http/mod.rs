@@ -15,6 +15,7 @@ mod paging;
 mod rotate;
 pub mod session;
 pub mod settings;
+mod sso;
 #[cfg(debug_assertions)]
 mod test_clock;
 mod usage;
@@ -43,6 +44,7 @@ pub fn app(state: AppState, assets: Option<PathBuf>) -> Router {
         .merge(session::router())
         .merge(api_tokens::router())
         .merge(rotate::router())
+        .merge(sso::router())
         .merge(usage::router())
         .merge(settings::router())
         .merge(users::router())

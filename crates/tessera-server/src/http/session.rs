@@ -51,6 +51,11 @@ pub async fn sign_in(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    if !state.settings.password_login {
+        return Err(ApiError::Forbidden(
+            "Signing in with a password is turned off here; use single sign-on".into(),
+        ));
+    }
     // A name that cannot exist is refused before it becomes a limiter key (bounded memory).
     Username::parse(&body.username)
         .map_err(|e| ApiError::invalid(ParameterLocation::PayloadBody, "username", e))?;

@@ -16,6 +16,7 @@ pub mod rotation;
 pub mod scheduler;
 pub mod sessions;
 pub mod settings;
+pub mod sso;
 mod token_rules;
 pub mod tokens;
 pub mod users;
@@ -111,7 +112,7 @@ impl Actor {
         Actor::trusted("system")
     }
 
-    fn trusted(name: &str) -> Actor {
+    pub(crate) fn trusted(name: &str) -> Actor {
         Actor {
             origin: Origin::Trusted,
             username: name.to_owned(),

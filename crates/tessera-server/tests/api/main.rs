@@ -31,6 +31,7 @@ mod security;
 mod sessions;
 mod settings;
 mod slow_clients;
+mod sso;
 mod token_changes;
 mod tokens;
 mod upgrades;

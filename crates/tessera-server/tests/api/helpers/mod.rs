@@ -11,6 +11,7 @@ use tempfile::TempDir;
 
 mod clients;
 mod postgres;
+pub mod provider;
 mod receiver;
 mod relay;
 pub use clients::*;
@@ -93,6 +94,7 @@ impl TestApp {
         // The sign-in limits have tests of their own that set them (the per-username
         // budget is in the database, so it outlives a restart).
         let defaults = [
+            ("--listen", "127.0.0.1:0"),
             ("--login-attempts-per-address", "1000"),
             ("--login-attempts-per-user", "1000"),
         ]
@@ -100,7 +102,7 @@ impl TestApp {
         .filter(|(flag, _)| !args.contains(flag))
         .flat_map(|(flag, value)| [flag, value]);
         let mut child = Command::new(BIN)
-            .args(["--listen", "127.0.0.1:0", "--database-url", &db_url])
+            .args(["--database-url", &db_url])
             .args(defaults)
             .args(args)
             .env("TESSERA_ADMIN_PASSWORD", ADMIN_PASSWORD)

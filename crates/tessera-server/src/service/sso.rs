@@ -1,0 +1,87 @@
+//! Users from single sign-on (SPEC §13): the first sign-in creates the user, each sign-in
+//! (and re-validation) applies the claims mapping again, through the same audited use
+//! cases as an administrator's changes, by the actor `oidc`.
+//!
+//! An SSO user has no local password: their stored hash is a marker naming the provider's
+//! issuer and subject (`sso:<sha256>`), which no password verifies and which ties the
+//! username to that one identity — a local user, or another identity, of the same name is
+//! never taken over.
+use sha2::{Digest, Sha256};
+
+use super::{Actor, Service};
+use crate::error::ApiError;
+use crate::sso::Identity;
+use crate::store::{User, UserPatch};
+
+/// The stored "password hash" of the user `issuer` and `subject` name.
+pub fn marker(issuer: &str, subject: &str) -> String {
+    let digest = Sha256::digest(format!("{issuer}\n{subject}").as_bytes());
+    format!("sso:{}", data_encoding::HEXLOWER.encode(&digest))
+}
+
+/// Whether a stored hash is an SSO marker (no local password).
+pub fn is_sso(password_hash: &str) -> bool {
+    password_hash.starts_with("sso:")
+}
+
+impl Service {
+    /// The user `identity` signs in as, created or brought in line with the mapping.
+    pub async fn sso_sign_in(&self, identity: &Identity) -> Result<User, ApiError> {
+        let actor = Actor::trusted("oidc");
+        let marker = marker(&identity.issuer, &identity.subject);
+        let rights = &identity.rights;
+        let existing = self.store.user(&identity.username).await?;
+        let user = match existing {
+            None => {
+                let user = User {
+                    username: identity.username.clone(),
+                    display_name: identity.display_name.clone(),
+                    password_hash: marker.clone(),
+                    admin: rights.admin,
+                    active: true,
+                    permissions: rights.permissions,
+                    zones: rights.zones.clone(),
+                    all_zones: rights.all_zones,
+                };
+                match self.add_user(&actor, user).await {
+                    // Signed in twice at once: the other sign-in created the user.
+                    Err(ApiError::Conflict { .. }) => self.store.user(&identity.username).await?,
+                    other => other.map(|()| None)?,
+                }
+            }
+            Some(u) => Some(u),
+        };
+        let Some(user) = user else {
+            return self
+                .store
+                .user(&identity.username)
+                .await?
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the new user vanished")));
+        };
+        if user.password_hash != marker {
+            return Err(ApiError::Forbidden(format!(
+                "A user named `{}` already exists and does not sign in through this provider; ask an administrator",
+                user.username
+            )));
+        }
+        if !user.active {
+            return Err(ApiError::Forbidden(format!(
+                "The user `{}` is disabled; ask an administrator",
+                user.username
+            )));
+        }
+        let patch = UserPatch {
+            display_name: (user.display_name != identity.display_name)
+                .then(|| identity.display_name.clone()),
+            admin: (user.admin != rights.admin).then_some(rights.admin),
+            permissions: (user.permissions != rights.permissions).then_some(rights.permissions),
+            zones: (user.zones != rights.zones).then(|| rights.zones.clone()),
+            all_zones: (user.all_zones != rights.all_zones).then_some(rights.all_zones),
+            ..UserPatch::default()
+        };
+        if patch.is_empty() {
+            return Ok(user);
+        }
+        self.update_user(&actor, &user.username, patch).await
+    }
+}

@@ -1,0 +1,372 @@
+//! Issue 16: single sign-on against a real OpenID provider (npm's oidc-provider), through
+//! a scripted browser: the code flow, the mapping of groups, and every forged or replayed
+//! answer refused with a page that says why and nothing created.
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::provider::{free_port, Browser, Provider, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::{TestApp, ADMIN_PASSWORD};
+
+const MAPPING: &str = r#"
+[[group]]
+name = "tessera-admins"
+admin = true
+[[group]]
+name = "observability"
+permissions = ["metrics.read", "metrics.write", "apiTokens.read", "apiTokens.write"]
+zones = ["Production"]
+"#;
+
+pub struct Sso {
+    pub app: TestApp,
+    pub provider: Provider,
+    _files: tempfile::TempDir,
+}
+
+impl Sso {
+    pub async fn start(extra: &[&str]) -> Sso {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let provider = Provider::start(&format!("{base}/api/session/oidc/callback"));
+        let files = tempfile::tempdir().unwrap();
+        let key = files.path().join("oidc.key");
+        std::fs::write(&key, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n").unwrap();
+        let mapping = files.path().join("mapping.toml");
+        std::fs::write(&mapping, MAPPING).unwrap();
+        let (listen, key, mapping) = (
+            format!("127.0.0.1:{port}"),
+            key.display().to_string(),
+            mapping.display().to_string(),
+        );
+        let mut args = vec![
+            "--listen",
+            &listen,
+            "--public-url",
+            &base,
+            "--oidc-issuer",
+            &provider.issuer,
+            "--oidc-client-id",
+            CLIENT_ID,
+            "--oidc-client-secret",
+            CLIENT_SECRET,
+            "--oidc-key-file",
+            &key,
+            "--oidc-claims-mapping",
+            &mapping,
+            "--oidc-name",
+            "Test IdP",
+        ];
+        args.extend_from_slice(extra);
+        let app = TestApp::spawn_with(&args).await;
+        if !extra.contains(&"--password-login") {
+            app.admin().await.set_pat_enabled(true).await;
+        }
+        Sso {
+            app,
+            provider,
+            _files: files,
+        }
+    }
+
+    /// The refusal page's reason.
+    async fn refused(r: reqwest::Response, status: StatusCode) -> String {
+        assert_eq!(r.status(), status);
+        let page = r.text().await.unwrap();
+        let start = page.find("<p id=\"reason\">").expect("a reason") + 15;
+        page[start..start + page[start..].find("</p>").unwrap()].to_owned()
+    }
+
+    async fn users(&self) -> Vec<String> {
+        let admin = self.app.admin().await;
+        let list: Value = admin
+            .get("/api/v2/tessera/users")
+            .await
+            .json()
+            .await
+            .unwrap();
+        list["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// The signed-in session of a browser, as the console reads it.
+async fn session(browser: &Browser, base: &str) -> Value {
+    let r = browser
+        .client
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_first_sign_in_creates_the_user_with_the_mapped_rights_and_lands_where_asked() {
+    let sso = Sso::start(&[]).await;
+    let base = &sso.app.base;
+    let browser = Browser::default();
+    let r = browser
+        .sign_in(base, "alice", "/personal-access-tokens?x=1")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/personal-access-tokens?x=1");
+    let me = session(&browser, base).await;
+    assert_eq!(me["user"]["username"], "alice");
+    assert_eq!(me["user"]["displayName"], "Alice Liddell");
+    assert_eq!(me["user"]["admin"], false);
+    assert_eq!(me["user"]["managementZones"], json!(["Production"]));
+    assert_eq!(
+        me["user"]["permissions"],
+        json!([
+            "apiTokens.read",
+            "apiTokens.write",
+            "metrics.read",
+            "metrics.write"
+        ])
+    );
+    // The user was added by `oidc`, audited.
+    let events = sso.app.audit_events().await;
+    assert!(events.iter().any(|e| e.event == "user.added"
+        && e.actor == "oidc"
+        && e.target.as_deref() == Some("alice")));
+    // They generate a token with the session, and it works.
+    let csrf = me["csrfToken"].as_str().unwrap();
+    let r = browser
+        .client
+        .post(format!("{base}/api/v2/apiTokens"))
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({"name": "from sso", "scopes": ["metrics.read"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sso.app.check(&token, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    // An SSO user has no password to sign in with.
+    for password in ["", "any", "sso:"] {
+        let r = sso.app.attempt_sign_in("alice", password).await;
+        assert!(r.status().is_client_error(), "{password:?}");
+    }
+    // A group removed at the provider is gone at the next sign-in (audited), and so is
+    // what the token could do with it.
+    sso.provider
+        .set_user(
+            "alice",
+            json!({"preferred_username": "alice", "name": "Alice Liddell", "groups": []}),
+        )
+        .await;
+    let again = Browser::default();
+    assert_eq!(
+        again.sign_in(base, "alice", "/").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        session(&again, base).await["user"]["permissions"],
+        json!([])
+    );
+    assert!(sso
+        .app
+        .audit_events()
+        .await
+        .iter()
+        .any(|e| e.event == "user.updated" && e.actor == "oidc"));
+    sso.app
+        .eventually_check(&token, "metrics.read", StatusCode::FORBIDDEN)
+        .await;
+}
+
+#[tokio::test]
+async fn a_group_can_make_an_admin_and_next_must_stay_on_this_site() {
+    let sso = Sso::start(&[]).await;
+    let browser = Browser::default();
+    for next in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = browser.sign_in(&sso.app.base, "root", next).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/", "{next}");
+    }
+    assert_eq!(
+        session(&browser, &sso.app.base).await["user"]["admin"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn forged_id_tokens_are_refused_and_nothing_is_created() {
+    let sso = Sso::start(&[]).await;
+    for (mode, why) in [
+        ("none", "the ID token does not hold"),
+        ("unknown-kid", "the ID token does not hold"),
+        ("wrong-aud", "the ID token does not hold"),
+        ("expired", "the ID token does not hold"),
+    ] {
+        sso.provider.tamper_next(mode).await;
+        let browser = Browser::default();
+        let r = browser.sign_in(&sso.app.base, "bob", "/").await;
+        let reason = Sso::refused(r, StatusCode::BAD_REQUEST).await;
+        assert!(reason.contains(why), "{mode}: {reason}");
+        let r = browser
+            .client
+            .get(format!("{}/api/session", sso.app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{mode}: signed in");
+    }
+    assert!(!sso.users().await.contains(&"bob".to_owned()));
+    // The same sign-in, untouched, works.
+    let r = Browser::default().sign_in(&sso.app.base, "bob", "/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(sso.users().await.contains(&"bob".to_owned()));
+}
+
+#[tokio::test]
+async fn a_tampered_state_a_foreign_browser_and_a_replayed_code_are_refused() {
+    let sso = Sso::start(&[]).await;
+    let base = &sso.app.base;
+    // Tampered state.
+    let browser = Browser::default();
+    let mut callback = browser.reach_callback(base, "bob", "/").await;
+    let pairs: Vec<(String, String)> = callback
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" {
+                format!("{v}x")
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    callback.query_pairs_mut().clear().extend_pairs(&pairs);
+    let reason = Sso::refused(
+        browser.client.get(callback).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(reason.contains("state does not match"), "{reason}");
+    // A callback carried to another browser (no sign-in cookie there).
+    let callback = browser.reach_callback(base, "bob", "/").await;
+    let reason = Sso::refused(
+        Browser::default()
+            .client
+            .get(callback.clone())
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(reason.contains("not started in this browser"), "{reason}");
+    // The code used once, then again under a new sign-in's state.
+    let r = browser.client.get(callback.clone()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "first use");
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let fresh = browser
+        .client
+        .get(format!("{base}/api/session/oidc/start?next=/"))
+        .send()
+        .await
+        .unwrap();
+    let to_provider = reqwest::Url::parse(fresh.headers()["location"].to_str().unwrap()).unwrap();
+    let state = to_provider
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let replay = format!("{base}/api/session/oidc/callback?code={code}&state={state}");
+    let reason = Sso::refused(
+        browser.client.get(replay).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        reason.contains("refused the authorization code"),
+        "{reason}"
+    );
+    // An error from the provider is shown as such.
+    let fresh = Browser::default();
+    let r = fresh
+        .client
+        .get(format!(
+            "{base}/api/session/oidc/callback?error=access_denied&error_description=no+thanks"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(Sso::refused(r, StatusCode::BAD_REQUEST)
+        .await
+        .contains("no thanks"));
+}
+
+#[tokio::test]
+async fn a_key_rotation_at_the_provider_is_followed() {
+    let mut sso = Sso::start(&[]).await;
+    assert_eq!(
+        Browser::default()
+            .sign_in(&sso.app.base, "alice", "/")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    sso.provider.restart();
+    let r = Browser::default()
+        .sign_in(&sso.app.base, "alice", "/")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+}
+
+#[tokio::test]
+async fn a_local_user_is_never_taken_over_and_password_login_can_be_turned_off() {
+    let sso = Sso::start(&["--password-login", "false"]).await;
+    sso.app.add_user("bob", &["metrics.read"], &[]);
+    let reason = Sso::refused(
+        Browser::default().sign_in(&sso.app.base, "bob", "/").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(
+        reason.contains("already exists and does not sign in through this provider"),
+        "{reason}"
+    );
+    // No password works, the admin's included; the sign-in page is told so.
+    let r = sso.app.attempt_sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = sso.app.attempt_sign_in("bob", "bob-password-1").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let options: Value = reqwest::get(sso.app.url("/api/session/options"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(options, json!({"passwordLogin": false, "sso": "Test IdP"}));
+    // Single sign-on still signs people in.
+    assert_eq!(
+        Browser::default()
+            .sign_in(&sso.app.base, "root", "/")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
