@@ -204,6 +204,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sso,
     }));
     crate::meter::spawn_flusher(state.meter.clone(), state.store().clone());
+    if let Some(sso) = &state.sso {
+        crate::sso::revalidate::spawn(state.service.clone(), sso.clone());
+    }
     if args.user_refresh.is_some() {
         tracing::warn!("--user-refresh is no longer used: CLI changes arrive through the change feed every --feed-poll");
     }

@@ -236,6 +236,14 @@ async fn finish(
         Ok(i) => i,
         Err(e) => return rp_refusal(e),
     };
+    // Without a refresh token the user could not be re-validated while their tokens act.
+    let Some(refresh) = identity.refresh_token.as_deref() else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "The identity provider issued no refresh token, which Tessera needs to re-validate \
+             its users; allow the client the refresh_token grant and offline_access",
+        );
+    };
     let user = match state.service.sso_sign_in(&identity).await {
         Ok(u) => u,
         Err(e) => {
@@ -243,6 +251,20 @@ async fn finish(
             return page(StatusCode::FORBIDDEN, &e.to_string());
         }
     };
+    let sealed = sso.key.seal(
+        &crate::sso::revalidate::purpose(&user.username),
+        refresh.as_bytes(),
+    );
+    if let Err(e) = state
+        .store()
+        .save_sso_identity(&user.username, &sealed, crate::domain::time::now())
+        .await
+    {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("The sign-in could not be stored: {e}"),
+        );
+    }
     let session = match state
         .service
         .start_session(&user, client, state.settings.max_sessions_per_user)

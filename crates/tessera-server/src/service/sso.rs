@@ -25,6 +25,19 @@ pub fn is_sso(password_hash: &str) -> bool {
 }
 
 impl Service {
+    /// Re-validated claims applied to an existing SSO user (a disabled one stays so).
+    pub async fn sso_apply(&self, identity: &Identity) -> Result<(), ApiError> {
+        match self.store.user(&identity.username).await? {
+            Some(user)
+                if user.active
+                    && user.password_hash == marker(&identity.issuer, &identity.subject) =>
+            {
+                self.bring_in_line(user, identity).await.map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The user `identity` signs in as, created or brought in line with the mapping.
     pub async fn sso_sign_in(&self, identity: &Identity) -> Result<User, ApiError> {
         let actor = Actor::trusted("oidc");
@@ -70,6 +83,12 @@ impl Service {
                 user.username
             )));
         }
+        self.bring_in_line(user, identity).await
+    }
+
+    /// Display name, admin flag, permissions and zones as the identity's claims say.
+    async fn bring_in_line(&self, user: User, identity: &Identity) -> Result<User, ApiError> {
+        let rights = &identity.rights;
         let patch = UserPatch {
             display_name: (user.display_name != identity.display_name)
                 .then(|| identity.display_name.clone()),
@@ -82,6 +101,7 @@ impl Service {
         if patch.is_empty() {
             return Ok(user);
         }
-        self.update_user(&actor, &user.username, patch).await
+        self.update_user(&Actor::trusted("oidc"), &user.username, patch)
+            .await
     }
 }

@@ -15,8 +15,8 @@ use openidconnect::{
     reqwest, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
     ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
     IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, SignatureVerificationError,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -224,6 +224,43 @@ impl RelyingParty {
             other => other,
         }
         .map_err(|e| RpError::Refused(format!("the ID token does not hold: {e}")))?;
+        Ok(SignedIn {
+            claims,
+            refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+        })
+    }
+
+    /// Re-validates with a refresh token: the provider's fresh claims and the rotated
+    /// refresh token, `Refused` when the provider refuses (the user is gone or blocked),
+    /// `Provider` when it cannot be asked (try again later).
+    pub async fn refresh(&self, token: String) -> Result<SignedIn, RpError> {
+        let d = self.discovered(false).await?;
+        let response = d
+            .client
+            .exchange_refresh_token(&RefreshToken::new(token))
+            .map_err(|e| RpError::Provider(format!("the provider has no token endpoint: {e}")))?
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) => RpError::Refused(format!(
+                    "the provider refused the refresh token: {}",
+                    r.error()
+                )),
+                other => RpError::Provider(format!("the provider could not be asked: {other}")),
+            })?;
+        // A refreshed ID token carries the first sign-in's nonce, which is not kept.
+        let any_nonce = |_: Option<&Nonce>| Ok(());
+        let verifier = d
+            .client
+            .id_token_verifier()
+            .set_allowed_algs(ALLOWED_ALGS.to_vec());
+        let token = response.id_token().ok_or_else(|| {
+            RpError::Provider("the provider's refresh answer has no ID token".into())
+        })?;
+        let claims = token
+            .claims(&verifier, any_nonce)
+            .cloned()
+            .map_err(|e| RpError::Refused(format!("the refreshed ID token does not hold: {e}")))?;
         Ok(SignedIn {
             claims,
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod client;
 pub mod mapping;
+pub mod revalidate;
 pub mod seal;
 
 use std::time::Duration;

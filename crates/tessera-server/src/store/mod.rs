@@ -13,6 +13,7 @@ mod records;
 pub mod schema;
 mod sql;
 mod sqlite;
+pub mod sso;
 
 pub use outbox::{Attempt, Candidates, DeliveryRow, Outbox, OutboxEvent, Outcome};
 pub use postgres::PgStore;
@@ -169,7 +170,7 @@ pub trait ChangeSignal: Send {
 
 /// Reads, and the start of every change.
 #[async_trait]
-pub trait Store: outbox::Outbox + meter::Meter + Send + Sync + 'static {
+pub trait Store: outbox::Outbox + meter::Meter + sso::SsoStore + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// The newest migration applied to the database.
     async fn schema_version(&self) -> StoreResult<Option<i64>>;

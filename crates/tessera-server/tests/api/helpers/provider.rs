@@ -96,6 +96,21 @@ impl Provider {
             .await;
     }
 
+    pub async fn delete_user(&self, id: &str) {
+        self.control(
+            reqwest::Method::DELETE,
+            &format!("/__test/users/{id}"),
+            Value::Null,
+        )
+        .await;
+    }
+
+    /// Stops it (the provider cannot be reached until `restart`).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The next ID token is replaced: `none`, `unknown-kid`, `wrong-aud` or `expired`.
     pub async fn tamper_next(&self, mode: &str) {
         self.control(
