@@ -126,9 +126,11 @@ pub async fn current(
     Ok(Json(session_info(&state, &user, &record.csrf_token).await?))
 }
 
-/// Signs out: the session is deleted on the server and the cookie cleared.
+/// Signs out: the session is deleted on the server and the cookie cleared. A user who
+/// signed in through the identity provider gets 200 with `endSessionUrl`, where the
+/// browser should go next to end the provider's session too (when it publishes one).
 #[utoipa::path(delete, path = "/api/session", tag = "Session",
-    responses((status = 204), (status = 400, description = "Called with a token instead of a session", body = tessera_api::ErrorEnvelope),
+    responses((status = 204), (status = 200, description = "Signed out; the provider's end-session URL follows", body = SignedOut), (status = 400, description = "Called with a token instead of a session", body = tessera_api::ErrorEnvelope),
               (status = 401, body = tessera_api::ErrorEnvelope), (status = 403, body = tessera_api::ErrorEnvelope)))]
 pub async fn sign_out(
     State(state): State<AppState>,
@@ -151,5 +153,35 @@ pub async fn sign_out(
         header::SET_COOKIE,
         session::clear_cookie(state.settings.secure_cookie),
     );
-    Ok((StatusCode::NO_CONTENT, headers))
+    if let Some(url) = end_session_url(&state, caller.username()).await {
+        return Ok((
+            StatusCode::OK,
+            headers,
+            Json(SignedOut {
+                end_session_url: url,
+            }),
+        )
+            .into_response());
+    }
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// `DELETE /api/session` for a user of single sign-on whose provider can end its session.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedOut {
+    end_session_url: String,
+}
+
+async fn end_session_url(state: &AppState, username: &str) -> Option<String> {
+    let sso = state.sso.as_ref()?;
+    let user = state.store().user(username).await.ok()??;
+    if !crate::service::sso::is_sso(&user.password_hash) {
+        return None;
+    }
+    let mut url = url::Url::parse(&sso.rp.end_session().await?).ok()?;
+    url.query_pairs_mut()
+        .append_pair("client_id", sso.rp.client_id())
+        .append_pair("post_logout_redirect_uri", &sso.sign_in_page);
+    Some(url.to_string())
 }

@@ -209,7 +209,8 @@ pub async fn update(
 #[utoipa::path(post, path = "/api/v2/tessera/users/{username}/password", tag = "Users",
     params(("username" = String, Path)),
     responses((status = 200, body = UserWithPassword), (status = 401, body = tessera_api::ErrorEnvelope),
-              (status = 403, body = tessera_api::ErrorEnvelope), (status = 404, body = tessera_api::ErrorEnvelope)),
+              (status = 403, body = tessera_api::ErrorEnvelope), (status = 404, body = tessera_api::ErrorEnvelope),
+              (status = 409, description = "The user signs in through the identity provider", body = tessera_api::ErrorEnvelope)),
     security(("session" = [])))]
 pub async fn reset_password(
     State(state): State<AppState>,

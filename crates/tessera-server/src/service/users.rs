@@ -209,6 +209,14 @@ impl Service {
             if patch.is_empty() {
                 return Ok((before, None));
             }
+            // A password would be a second way in that the provider does not control.
+            if patch.password_hash.is_some() && super::sso::is_sso(&before.password_hash) {
+                return Err(ApiError::conflict(
+                    ParameterLocation::PayloadBody,
+                    "password",
+                    "This user signs in through the identity provider and has no local password",
+                ));
+            }
             // Someone who is not (or no longer) an administrator keeps no admin-only scope
             // among their stored permissions.
             if !patch.admin.unwrap_or(before.admin) && patch.permissions.is_none() {

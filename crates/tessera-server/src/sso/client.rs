@@ -267,6 +267,10 @@ impl RelyingParty {
         })
     }
 
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// The provider's end-session endpoint, if it publishes one.
     pub async fn end_session(&self) -> Option<String> {
         self.discovered(false).await.ok()?.end_session.clone()

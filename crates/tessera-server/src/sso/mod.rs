@@ -22,6 +22,9 @@ pub struct Sso {
     pub revalidate: Duration,
     pub key: SealKey,
     pub rp: RelyingParty,
+    /// Where the provider sends the browser after ending its session: the sign-in page
+    /// (register it at the provider as a post-logout redirect URI).
+    pub sign_in_page: String,
 }
 
 /// Who signed in, as the provider vouches for them, and what the mapping gives them.
@@ -96,6 +99,7 @@ impl Sso {
             None => ClaimsMapping::default(),
         };
         Ok(Some(Sso {
+            sign_in_page: format!("{}/login", public.as_str().trim_end_matches('/')),
             name: args.oidc_name.clone(),
             rp: RelyingParty::new(issuer.clone(), client_id, secret, redirect)?,
             issuer,

@@ -370,3 +370,85 @@ async fn a_local_user_is_never_taken_over_and_password_login_can_be_turned_off()
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn an_sso_user_gets_no_local_password_from_the_cli_or_an_administrator() {
+    let sso = Sso::start(&[]).await;
+    assert_eq!(
+        Browser::default()
+            .sign_in(&sso.app.base, "alice", "/")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (ok, out) = sso.app.cli_result(&["passwd", "alice"], None);
+    assert!(!ok && out.contains("no local password"), "{out}");
+    let admin = sso.app.admin().await;
+    let r = admin
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v2/tessera/users/alice/password",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    for password in ["", "alice-password-1"] {
+        assert_eq!(
+            sso.app
+                .attempt_sign_in("alice", password)
+                .await
+                .status()
+                .as_u16()
+                / 100,
+            4
+        );
+    }
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_names_the_providers_end_session_page() {
+    let sso = Sso::start(&[]).await;
+    let base = &sso.app.base;
+    let browser = Browser::default();
+    assert_eq!(
+        browser.sign_in(base, "alice", "/").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let me = session(&browser, base).await;
+    let r = browser
+        .client
+        .delete(format!("{base}/api/session"))
+        .header("X-CSRF-Token", me["csrfToken"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let url = r.json::<Value>().await.unwrap()["endSessionUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("{}/session/end?", sso.provider.issuer)),
+        "{url}"
+    );
+    assert!(url.contains("client_id=app"), "{url}");
+    // The provider accepts it (its confirmation page, not an error).
+    let page = browser.client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(!page.text().await.unwrap().contains("oops!"));
+    let r = browser
+        .client
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A password user signs out as before: 204.
+    let admin = sso.app.admin().await;
+    let r = admin
+        .request(reqwest::Method::DELETE, "/api/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}

@@ -40,6 +40,11 @@ fn spawn(port: u16, redirect: &str) -> Child {
         .current_dir(&root)
         .env("PORT", port.to_string())
         .env("REDIRECT_URI", redirect)
+        // Tessera's sign-in page, where the provider may send the browser after sign-out.
+        .env(
+            "POST_LOGOUT_URI",
+            redirect.replace("/api/session/oidc/callback", "/login"),
+        )
         .env("CLIENT_ID", CLIENT_ID)
         .env("CLIENT_SECRET", CLIENT_SECRET)
         .stdout(Stdio::piped())
