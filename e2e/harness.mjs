@@ -20,7 +20,8 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export async function startServer({ demo = true, extraArgs = [], assets = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
   const dbUrl = `sqlite://${join(dir, 'tessera.db')}`;
-  const args = ['--listen', '127.0.0.1:0', '--database-url', dbUrl, ...(assets ? ['--assets', DIST] : []),
+  const listen = extraArgs.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
+  const args = [...listen, '--database-url', dbUrl, ...(assets ? ['--assets', DIST] : []),
     '--login-attempts-per-user', '1000', '--login-attempts-per-address', '1000', ...extraArgs];
   if (demo) args.push('--demo');
   const child = spawn(BIN, args, {

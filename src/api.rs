@@ -119,10 +119,19 @@ pub async fn sign_in(username: &str, password: &str) -> ApiResult<SessionInfo> {
     json(body(Request::post("/api/session"), &login)).await
 }
 
-pub async fn sign_out(csrf: &str) -> ApiResult<()> {
-    send(with_csrf(Request::delete("/api/session"), csrf).build())
-        .await
-        .map(|_| ())
+/// Signs out; for a user of single sign-on, the provider's end-session page to go to.
+pub async fn sign_out(csrf: &str) -> ApiResult<Option<String>> {
+    let response = send(with_csrf(Request::delete("/api/session"), csrf).build()).await?;
+    if response.status() != 200 {
+        return Ok(None);
+    }
+    let out: tessera_api::SignedOut = response.json().await.map_err(ApiError::network)?;
+    Ok(Some(out.end_session_url))
+}
+
+/// How one may sign in here: passwords, single sign-on, or both.
+pub async fn sign_in_options() -> ApiResult<tessera_api::SignInOptions> {
+    json(Request::get("/api/session/options").build()).await
 }
 
 /// A token's requests per hour over the last 30 days.

@@ -72,7 +72,17 @@ pub fn UserMenu() -> impl IntoView {
         let csrf = session.csrf();
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let _ = api::sign_out(&csrf).await;
+            let provider_end = api::sign_out(&csrf).await.ok().flatten();
+            // The identity provider's session ends too; it sends the browser back to the
+            // sign-in page.
+            if let Some(url) = provider_end {
+                if web_sys::window()
+                    .and_then(|w| w.location().set_href(&url).ok())
+                    .is_some()
+                {
+                    return;
+                }
+            }
             // Navigate first: the shell sends signed-out visitors elsewhere only from
             // signed-in pages.
             navigate("/login", Default::default());

@@ -38,6 +38,21 @@ pub fn LoginPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let next = move || safe_next(query.with_untracked(|q| q.get("next")));
+    // Passwords, single sign-on or both: until the server says, the password form shows.
+    let options = LocalResource::new(api::sign_in_options);
+    let sso_name = move || options.get().and_then(|o| o.ok()).and_then(|o| o.sso);
+    let passwords = move || {
+        options
+            .get()
+            .and_then(|o| o.ok())
+            .is_none_or(|o| o.password_login)
+    };
+    let sso_href = move || {
+        format!(
+            "/api/session/oidc/start?next={}",
+            String::from(js_sys::encode_uri_component(&next()))
+        )
+    };
 
     // Already signed in: go on.
     Effect::new(move |_| {
@@ -74,6 +89,12 @@ pub fn LoginPage() -> impl IntoView {
             <div class="card login">
                 <div class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Tessera"</div>
                 <h1>"Sign in"</h1>
+                {move || sso_name().map(|name| view! {
+                    // A plain link: the sign-in leaves the console for the provider's page.
+                    <a class="button primary block sso" href=sso_href() rel="external">{format!("Sign in with {name}")}</a>
+                    <Show when=passwords><p class="or muted"><span>"or"</span></p></Show>
+                })}
+                <Show when=passwords>
                 <form on:submit=submit novalidate>
                     <div class="field">
                         <label for="username" class="label">"Username"</label>
@@ -96,6 +117,7 @@ pub fn LoginPage() -> impl IntoView {
                         "Sign in"
                     </button>
                 </form>
+                </Show>
             </div>
         </main>
     }

@@ -17,7 +17,7 @@ pub mod webhooks;
 pub use audit::{AuditLog, AuditLogEntry};
 pub use error::{ConstraintViolation, ErrorBody, ErrorEnvelope, ParameterLocation};
 pub use scopes::{Scope, ScopeGroup, SCOPES};
-pub use session::{LoginRequest, SessionInfo, UserInfo};
+pub use session::{LoginRequest, SessionInfo, SignInOptions, SignedOut, UserInfo};
 pub use settings::{
     LifecyclePolicyValue, SettingsList, SettingsObject, SettingsUpdate, SettingsValue,
     TokenSettingsValue,

@@ -40,3 +40,22 @@ pub struct SessionInfo {
     #[serde(default)]
     pub expiry_warning_days: Vec<i64>,
 }
+
+/// `GET /api/session/options`: how one may sign in here (read before signing in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SignInOptions {
+    pub password_login: bool,
+    /// The identity provider's name, when single sign-on is on.
+    pub sso: Option<String>,
+}
+
+/// `DELETE /api/session` for a user of single sign-on: where the browser goes next to end
+/// the provider's session too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SignedOut {
+    pub end_session_url: String,
+}

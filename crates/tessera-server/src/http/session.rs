@@ -4,7 +4,7 @@ use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
-use tessera_api::{LoginRequest, ParameterLocation, SessionInfo, UserInfo};
+use tessera_api::{LoginRequest, ParameterLocation, SessionInfo, SignedOut, UserInfo};
 
 use super::extract::ApiJson;
 use crate::auth::caller::{session_user, ClientAddr};
@@ -164,13 +164,6 @@ pub async fn sign_out(
             .into_response());
     }
     Ok((StatusCode::NO_CONTENT, headers).into_response())
-}
-
-/// `DELETE /api/session` for a user of single sign-on whose provider can end its session.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SignedOut {
-    end_session_url: String,
 }
 
 async fn end_session_url(state: &AppState, username: &str) -> Option<String> {

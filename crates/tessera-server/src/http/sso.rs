@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
+use tessera_api::SignInOptions;
 
 use crate::auth::caller::ClientAddr;
 use crate::auth::session;
@@ -26,15 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/session/options", get(options))
         .route("/api/session/oidc/start", get(start))
         .route("/api/session/oidc/callback", get(callback))
-}
-
-/// How one may sign in here (read by the sign-in page before anyone is signed in).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignInOptions {
-    password_login: bool,
-    /// The provider's name, when single sign-on is on.
-    sso: Option<String>,
 }
 
 async fn options(State(state): State<AppState>) -> Json<SignInOptions> {
