@@ -78,6 +78,14 @@ provider.use(async (ctx, next) => {
     else { ctx.status = 404; return; }
     ctx.status = 204; return;
   }
+  // The token endpoint's next answer is a server error (the provider's trouble, not a
+  // refusal of the grant).
+  if (ctx.path === '/token' && tamper === 'server-error') {
+    tamper = null;
+    ctx.status = 500;
+    ctx.body = { error: 'server_error', error_description: 'the test said so' };
+    return;
+  }
   await next();
   // --- token response interception -----------------------------------------
   if (ctx.path === '/token' && ctx.status === 200 && ctx.body?.id_token && tamper) {

@@ -71,7 +71,12 @@ pub async fn sign_in(
         .await?
         .map_err(too_many)?;
     let user = state.store().user(&body.username).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // An SSO user's marker is checked like a wrong password (argon2 against the dummy
+    // hash), so the answer's timing does not tell which users sign in through SSO.
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .filter(|h| !crate::service::sso::is_sso(h));
     let password = body.password.clone();
     // argon2 is deliberately slow and takes 19 MiB per check: keep it off the async workers,
     // and run at most one per core, so a burst of sign-ins queues instead of taking memory.

@@ -14,11 +14,16 @@ use tessera_api::SignInOptions;
 
 use crate::auth::caller::ClientAddr;
 use crate::auth::session;
+use crate::error::ApiError;
 use crate::sso::client::{Pending, RpError};
 use crate::state::AppState;
 
 const COOKIE: &str = "tessera_oidc";
+/// Its name over https: `__Host-` makes browsers refuse one set by another host (a
+/// sibling subdomain planting its own pending sign-in) or without Secure.
+const SECURE_COOKIE: &str = "__Host-tessera_oidc";
 const PURPOSE: &str = "tessera-oidc-sign-in";
+const UNAVAILABLE: &str = "The sign-in could not be completed; try again shortly";
 /// How long a sign-in at the provider may take.
 const PENDING_SECS: i64 = 600;
 
@@ -70,8 +75,13 @@ fn rp_refusal(e: RpError) -> Response {
 }
 
 fn pending_cookie(value: &str, secure: bool, max_age: i64) -> HeaderValue {
-    let c = Cookie::build((COOKIE, value))
-        .path("/api/session/oidc")
+    let (name, path) = if secure {
+        (SECURE_COOKIE, "/")
+    } else {
+        (COOKIE, "/api/session/oidc")
+    };
+    let c = Cookie::build((name, value))
+        .path(path)
         .http_only(true)
         // Lax: the provider sends the browser back with a top-level GET from its site.
         .same_site(SameSite::Lax)
@@ -132,7 +142,7 @@ async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        pending_cookie(&value, state.settings.secure_cookie, PENDING_SECS),
+        pending_cookie(&value, secure(&state), PENDING_SECS),
     );
     headers.insert(
         header::LOCATION,
@@ -146,17 +156,22 @@ struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
 }
 
-fn pending_from(headers: &HeaderMap, sso: &crate::sso::Sso) -> Option<Sealed> {
+/// Whether the sign-in cookie is Secure (and `__Host-`).
+fn secure(state: &AppState) -> bool {
+    state.settings.secure_cookie || state.sso.as_ref().is_some_and(|s| s.secure)
+}
+
+fn pending_from(headers: &HeaderMap, sso: &crate::sso::Sso, secure: bool) -> Option<Sealed> {
+    let name = if secure { SECURE_COOKIE } else { COOKIE };
     let value = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE)?
+        .find(|c| c.name() == name)?
         .value()
         .to_owned();
     let plain = sso.key.open(PURPOSE, &value)?;
@@ -171,10 +186,9 @@ async fn callback(
 ) -> Response {
     let mut response = finish(&state, client, &headers, q).await;
     // The pending sign-in is used up, whatever came of it.
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        pending_cookie("", state.settings.secure_cookie, 0),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, pending_cookie("", secure(&state), 0));
     response
 }
 
@@ -190,19 +204,31 @@ async fn finish(
             "Single sign-on is not configured here",
         );
     };
-    if let Some(error) = q.error {
-        let why = q.error_description.unwrap_or(error);
+    if state.login_limiter.check(client).is_err() {
         return page(
-            StatusCode::BAD_REQUEST,
-            &format!("The identity provider said: {why}"),
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts; wait a minute and try again",
         );
     }
-    let Some(sealed) = pending_from(headers, sso) else {
+    let Some(sealed) = pending_from(headers, sso, secure(state)) else {
         return page(
             StatusCode::BAD_REQUEST,
             "This sign-in was not started in this browser, or took too long; start again",
         );
     };
+    // Only a sign-in this browser started may show what the provider said, and only its
+    // error code: a crafted link must not put someone's words on this site.
+    if let Some(error) = q.error {
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        return page(
+            StatusCode::BAD_REQUEST,
+            &format!("The identity provider did not sign you in ({code})"),
+        );
+    }
     let (Some(code), Some(returned)) = (q.code, q.state) else {
         return page(
             StatusCode::BAD_REQUEST,
@@ -238,9 +264,15 @@ async fn finish(
     };
     let user = match state.service.sso_sign_in(&identity).await {
         Ok(u) => u,
-        Err(e) => {
+        // The refusals (a local user of that name, a disabled user) say why; anything
+        // else is not for the page.
+        Err(e @ ApiError::Forbidden(_)) => {
             tracing::warn!(error = %e, username = %identity.username, "single sign-on refused");
             return page(StatusCode::FORBIDDEN, &e.to_string());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, username = %identity.username, "single sign-on failed");
+            return page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
         }
     };
     let sealed = sso.key.seal(
@@ -252,10 +284,8 @@ async fn finish(
         .save_sso_identity(&user.username, &sealed, crate::domain::time::now())
         .await
     {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!("The sign-in could not be stored: {e}"),
-        );
+        tracing::warn!(error = %e, "storing an SSO identity failed");
+        return page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
     }
     let session = match state
         .service
@@ -263,7 +293,10 @@ async fn finish(
         .await
     {
         Ok(s) => s,
-        Err(e) => return page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e) => {
+            tracing::warn!(error = %e, "starting an SSO session failed");
+            return page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+        }
     };
     let mut out = HeaderMap::new();
     out.insert(

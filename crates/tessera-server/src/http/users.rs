@@ -39,7 +39,8 @@ fn view(user: &User) -> AdminUser {
         permissions: user.permissions.to_strings(),
         management_zones: user.zones.clone(),
         all_zones: user.all_zones,
-        has_password: !user.password_hash.is_empty(),
+        has_password: !user.password_hash.is_empty()
+            && !crate::service::sso::is_sso(&user.password_hash),
     }
 }
 

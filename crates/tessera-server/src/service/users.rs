@@ -107,6 +107,11 @@ fn keep_an_admin(
     patch: &UserPatch,
     admins: &[String],
 ) -> Result<(), ApiError> {
+    // The identity provider decides about its users: a demotion or refusal there must
+    // hold here even for the last administrator (the first `admin` stays a local user).
+    if actor.username == "oidc" && actor.origin == Origin::Trusted {
+        return Ok(());
+    }
     let field = match (patch.admin, patch.active) {
         (Some(false), _) => "admin",
         (_, Some(false)) => "active",

@@ -64,6 +64,7 @@ const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 6] = [
     CoreJwsSigningAlgorithm::EcdsaP384Sha384,
 ];
 const REDISCOVER_AT_MOST_EVERY: Duration = Duration::from_secs(30);
+const FAILED_DISCOVERY_WAIT: Duration = Duration::from_secs(5);
 
 /// Why sign-in through the provider failed, in words for the error page.
 #[derive(Debug)]
@@ -90,6 +91,9 @@ pub struct RelyingParty {
     redirect: RedirectUrl,
     http: reqwest::Client,
     discovered: tokio::sync::RwLock<Option<Arc<Discovered>>>,
+    /// When discovery last failed: for a few seconds requests fail at once rather than
+    /// each waiting its turn on a provider that does not answer.
+    failed_at: std::sync::Mutex<Option<Instant>>,
 }
 
 /// What the browser carries between the start and the callback (sealed in a cookie).
@@ -127,6 +131,7 @@ impl RelyingParty {
             redirect: RedirectUrl::new(redirect)?,
             http,
             discovered: tokio::sync::RwLock::new(None),
+            failed_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -146,11 +151,29 @@ impl RelyingParty {
                 return Ok(d.clone());
             }
         }
+        let recently_failed = self
+            .failed_at
+            .lock()
+            .map(|f| f.is_some_and(|at| at.elapsed() < FAILED_DISCOVERY_WAIT))
+            .unwrap_or(false);
+        if recently_failed {
+            return Err(RpError::Provider(
+                "the provider did not answer a moment ago; try again shortly".into(),
+            ));
+        }
         let issuer = IssuerUrl::new(self.issuer.clone())
             .map_err(|e| RpError::Provider(format!("the issuer URL is invalid: {e}")))?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
-            .await
-            .map_err(|e| RpError::Provider(format!("discovery at the provider failed: {e}")))?;
+        let metadata = match ProviderMetadataWithLogout::discover_async(issuer, &self.http).await {
+            Ok(m) => m,
+            Err(e) => {
+                if let Ok(mut f) = self.failed_at.lock() {
+                    *f = Some(Instant::now());
+                }
+                return Err(RpError::Provider(format!(
+                    "discovery at the provider failed: {e}"
+                )));
+            }
+        };
         let end_session = metadata
             .additional_metadata()
             .end_session_endpoint
@@ -242,25 +265,32 @@ impl RelyingParty {
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => RpError::Refused(format!(
-                    "the provider refused the refresh token: {}",
-                    r.error()
-                )),
+                // Only these say the grant itself is gone (the person removed, blocked or
+                // signed out everywhere); any other answer (a bad client secret, a server
+                // error, throttling) is the provider's trouble, asked again later.
+                RequestTokenError::ServerResponse(r)
+                    if matches!(
+                        r.error(),
+                        CoreErrorResponseType::InvalidGrant
+                            | CoreErrorResponseType::UnauthorizedClient
+                    ) =>
+                {
+                    RpError::Refused(format!(
+                        "the provider refused the refresh token: {}",
+                        r.error()
+                    ))
+                }
                 other => RpError::Provider(format!("the provider could not be asked: {other}")),
             })?;
-        // A refreshed ID token carries the first sign-in's nonce, which is not kept.
-        let any_nonce = |_: Option<&Nonce>| Ok(());
-        let verifier = d
-            .client
-            .id_token_verifier()
-            .set_allowed_algs(ALLOWED_ALGS.to_vec());
-        let token = response.id_token().ok_or_else(|| {
-            RpError::Provider("the provider's refresh answer has no ID token".into())
-        })?;
-        let claims = token
-            .claims(&verifier, any_nonce)
-            .cloned()
-            .map_err(|e| RpError::Refused(format!("the refreshed ID token does not hold: {e}")))?;
+        let claims = match refreshed_claims(&d.client, &response) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => refreshed_claims(&self.discovered(true).await?.client, &response),
+            other => other,
+        }
+        // The token came straight from the provider over the back channel: a check that
+        // fails (clock skew, an unexpected algorithm) is not the person being refused.
+        .map_err(|e| RpError::Provider(format!("the refreshed ID token does not hold: {e}")))?;
         Ok(SignedIn {
             claims,
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
@@ -275,6 +305,20 @@ impl RelyingParty {
     pub async fn end_session(&self) -> Option<String> {
         self.discovered(false).await.ok()?.end_session.clone()
     }
+}
+
+/// A refreshed ID token's claims (it carries the first sign-in's nonce, not kept).
+fn refreshed_claims(
+    client: &OidcClient,
+    response: &TokenResp,
+) -> Result<Claims, ClaimsVerificationError> {
+    let verifier = client
+        .id_token_verifier()
+        .set_allowed_algs(ALLOWED_ALGS.to_vec());
+    let token = response.id_token().ok_or_else(|| {
+        ClaimsVerificationError::Other("no ID token in the refresh answer".into())
+    })?;
+    token.claims(&verifier, |_: Option<&Nonce>| Ok(())).cloned()
 }
 
 fn verify(

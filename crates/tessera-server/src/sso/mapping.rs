@@ -73,18 +73,24 @@ impl ClaimsMapping {
     /// Parses the file; errors name the group (1-based) and what is wrong.
     pub fn parse(text: &str) -> Result<ClaimsMapping, String> {
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
-        for (i, g) in file.group.iter().enumerate() {
-            let at = |e: String| format!("group {} ({}): {e}", i + 1, g.name);
+        let mut groups = file.group;
+        for (i, g) in groups.iter_mut().enumerate() {
+            let name = g.name.clone();
+            let at = |e: String| format!("group {} ({name}): {e}", i + 1);
             for p in &g.permissions {
                 Scope::parse(p).ok_or_else(|| at(format!("unknown permission `{p}`")))?;
             }
-            for z in &g.zones {
-                ZoneName::parse(z).map_err(|e| at(format!("zone `{z}`: {e}")))?;
+            // Stored as users' zones are (trimmed), so an unchanged mapping changes nothing.
+            for z in g.zones.iter_mut() {
+                *z = ZoneName::parse(z)
+                    .map_err(|e| at(format!("zone `{z}`: {e}")))?
+                    .as_str()
+                    .to_owned();
             }
         }
         Ok(ClaimsMapping {
             groups_claim: file.groups_claim,
-            groups: file.group,
+            groups,
         })
     }
 

@@ -22,6 +22,8 @@ pub struct Sso {
     pub revalidate: Duration,
     pub key: SealKey,
     pub rp: RelyingParty,
+    /// Tessera is reached over https: the sign-in cookie is Secure and `__Host-`.
+    pub secure: bool,
     /// Where the provider sends the browser after ending its session: the sign-in page
     /// (register it at the provider as a post-logout redirect URI).
     pub sign_in_page: String,
@@ -98,7 +100,12 @@ impl Sso {
             }
             None => ClaimsMapping::default(),
         };
+        anyhow::ensure!(
+            args.oidc_revalidate >= Duration::from_secs(60),
+            "--oidc-revalidate must be at least 1m"
+        );
         Ok(Some(Sso {
+            secure: public.scheme() == "https",
             sign_in_page: format!("{}/login", public.as_str().trim_end_matches('/')),
             name: args.oidc_name.clone(),
             rp: RelyingParty::new(issuer.clone(), client_id, secret, redirect)?,
@@ -116,6 +123,12 @@ impl Sso {
         let extra = &c.additional_claims().0;
         let username = match self.username_claim.as_str() {
             "preferred_username" => c.preferred_username().map(|u| u.as_str().to_owned()),
+            // An address the provider has not verified names nobody in particular.
+            "email" if c.email_verified() != Some(true) => {
+                return Err(RpError::Refused(
+                    "the provider has not verified this email address".into(),
+                ))
+            }
             "email" => c.email().map(|e| e.as_str().to_owned()),
             "sub" => Some(c.subject().as_str().to_owned()),
             other => extra.get(other).and_then(|v| v.as_str()).map(str::to_owned),
@@ -129,10 +142,13 @@ impl Sso {
         crate::domain::names::Username::parse(&username).map_err(|e| {
             RpError::Refused(format!("`{username}` cannot be a Tessera username: {e}"))
         })?;
+        // A name Tessera would refuse (too long, invisible characters) must not stop the
+        // rights from being applied: the username stands in.
         let display_name = c
             .name()
             .and_then(|n| n.get(None))
-            .map(|n| n.as_str().to_owned())
+            .and_then(|n| crate::domain::names::DisplayName::parse(n.as_str()).ok())
+            .map(crate::domain::names::DisplayName::into_string)
             .unwrap_or_else(|| username.clone());
         let groups = mapping::groups_of(extra.get(&self.mapping.groups_claim));
         Ok(Identity {

@@ -3,18 +3,19 @@
 //! refresh token. Fresh claims re-apply the mapping (a removed group takes its permission,
 //! and so the PAT scopes that rest on it, §4 rule 7); a refusal disables the user and so
 //! every token of theirs. One node checks each user (a lease in the database); a provider
-//! that cannot be reached is asked again a minute later, and nobody is disabled for that.
+//! that cannot be reached, or answers anything but a refusal of the grant, is asked again
+//! when the lease ends (5 minutes), and nobody is disabled for that.
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::client::RpError;
 use super::Sso;
 use crate::domain::time;
-use crate::service::Service;
+use crate::service::{Actor, Service};
 use crate::store::UserPatch;
 
 /// How long a node has to finish one check before another may take it.
-const LEASE_MS: i64 = 60_000;
+const LEASE_MS: i64 = 300_000;
 const EVERY: Duration = Duration::from_secs(30);
 
 /// The purpose a user's refresh token is sealed for: it opens for that user only.
@@ -29,12 +30,15 @@ pub fn spawn(service: Service, sso: Arc<Sso>) {
             loop {
                 let now = time::now();
                 let due_before = now - sso.revalidate.as_millis() as i64;
+                let lease = now + LEASE_MS;
                 match service
                     .store()
-                    .claim_sso_check(due_before, now, now + LEASE_MS)
+                    .claim_sso_check(due_before, now, lease)
                     .await
                 {
-                    Ok(Some((username, sealed))) => check(&service, &sso, &username, &sealed).await,
+                    Ok(Some((username, sealed))) => {
+                        check(&service, &sso, &username, &sealed, lease).await
+                    }
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "claiming an SSO re-validation failed");
@@ -50,70 +54,87 @@ pub fn spawn(service: Service, sso: Arc<Sso>) {
     });
 }
 
-async fn check(service: &Service, sso: &Sso, username: &str, sealed: &str) {
-    let outcome = match sso.key.open(&purpose(username), sealed) {
-        // Sealed with another key (the operator replaced it): nothing to ask with.
-        None => Err(RpError::Refused(
-            "the stored refresh token cannot be read with the current --oidc-key-file".into(),
-        )),
-        Some(token) => {
-            let token = String::from_utf8_lossy(&token).into_owned();
-            match sso.rp.refresh(token).await {
-                Ok(signed) => sso.identity(signed).and_then(|identity| {
-                    if identity.username == username {
-                        Ok(identity)
-                    } else {
-                        Err(RpError::Refused(format!(
-                            "the provider now names this user `{}`",
-                            identity.username
-                        )))
-                    }
-                }),
-                Err(e) => Err(e),
-            }
+async fn check(service: &Service, sso: &Sso, username: &str, sealed: &str, lease: i64) {
+    let store = service.store();
+    let Some(token) = sso.key.open(&purpose(username), sealed) else {
+        // Sealed with another key (the operator replaced it): the user cannot be checked
+        // any more, so their tokens must not act unchecked.
+        return disable(
+            service,
+            username,
+            "the stored refresh token cannot be read with the current --oidc-key-file",
+            lease,
+        )
+        .await;
+    };
+    let token = String::from_utf8_lossy(&token).into_owned();
+    let signed = match sso.rp.refresh(token).await {
+        Ok(signed) => signed,
+        Err(RpError::Refused(why)) => return disable(service, username, &why, lease).await,
+        // The lease runs out and the check is made again then.
+        Err(RpError::Provider(why)) => {
+            tracing::warn!(username, reason = %why, "SSO re-validation postponed: the provider cannot be asked");
+            return;
         }
     };
-    let now = time::now();
-    match outcome {
-        Ok(identity) => {
-            if let Err(e) = service.sso_apply(&identity).await {
-                tracing::warn!(error = %e, username, "applying re-validated claims failed");
+    // The old refresh token is spent: keep the new one before anything else can fail.
+    if let Some(new) = &signed.refresh_token {
+        let sealed = sso.key.seal(&purpose(username), new.as_bytes());
+        match store.rotate_sso_refresh(username, &sealed, lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return tracing::warn!(
+                    username,
+                    "SSO re-validation outlived its lease; another node checks this user"
+                )
             }
-            let resealed = identity
-                .refresh_token
-                .as_ref()
-                .map(|t| sso.key.seal(&purpose(username), t.as_bytes()));
+            Err(e) => {
+                return tracing::warn!(error = %e, username, "storing a rotated refresh token failed")
+            }
+        }
+    }
+    let identity = match sso.identity(signed) {
+        Ok(i) if i.username == username => i,
+        Ok(i) => {
+            let why = format!("the provider now names this user `{}`", i.username);
+            return disable(service, username, &why, lease).await;
+        }
+        Err(e) => {
+            return tracing::warn!(username, error = ?e, "SSO re-validation postponed: the refreshed claims cannot be used");
+        }
+    };
+    // Not recorded as checked unless applied: the check is made again when the lease ends.
+    if let Err(e) = service.sso_apply(&identity).await {
+        return tracing::warn!(error = %e, username, "applying re-validated claims failed; retrying");
+    }
+    if let Err(e) = store.finish_sso_check(username, lease, time::now()).await {
+        tracing::warn!(error = %e, username, "recording an SSO re-validation failed");
+    }
+}
+
+/// The provider refused the user: they are disabled, and so are all their tokens. The
+/// identity stays, so a user enabled again by an administrator is still checked.
+async fn disable(service: &Service, username: &str, why: &str, lease: i64) {
+    tracing::warn!(username, reason = %why, "the identity provider refused a user: disabling them");
+    let patch = UserPatch {
+        active: Some(false),
+        ..UserPatch::default()
+    };
+    match service
+        .update_user(&Actor::trusted("oidc"), username, patch)
+        .await
+    {
+        Ok(_) => {
             if let Err(e) = service
                 .store()
-                .finish_sso_check(username, resealed.as_deref(), now)
+                .finish_sso_check(username, lease, time::now())
                 .await
             {
                 tracing::warn!(error = %e, username, "recording an SSO re-validation failed");
             }
         }
-        Err(RpError::Refused(why)) => {
-            tracing::warn!(username, reason = %why, "the identity provider refused a user: disabling them");
-            let patch = UserPatch {
-                active: Some(false),
-                ..UserPatch::default()
-            };
-            match service
-                .update_user(&crate::service::Actor::trusted("oidc"), username, patch)
-                .await
-            {
-                Ok(_) => {
-                    if let Err(e) = service.store().forget_sso_identity(username).await {
-                        tracing::warn!(error = %e, username, "forgetting an SSO identity failed");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, username, "disabling a refused SSO user failed")
-                }
-            }
-        }
-        // The lease runs out and the check is made again a minute later.
-        Err(RpError::Provider(why)) => {
-            tracing::warn!(username, reason = %why, "SSO re-validation postponed: the provider cannot be asked");
+        Err(e) => {
+            tracing::warn!(error = %e, username, "disabling a refused SSO user failed; retrying")
         }
     }
 }

@@ -16,23 +16,31 @@ pub trait SsoStore {
         now: Millis,
         lease_until: Millis,
     ) -> StoreResult<Option<(String, String)>>;
-    /// Records a finished check (and the rotated refresh token, if any).
-    async fn finish_sso_check(
+    /// Stores the refresh token the provider rotated to, if this node still holds the
+    /// lease `lease` (the old one is spent: losing the new one would lose the user).
+    async fn rotate_sso_refresh(
         &self,
         username: &str,
-        sealed: Option<&str>,
-        now: Millis,
-    ) -> StoreResult<()>;
-    /// Forgets a user's identity (the provider refused them).
-    async fn forget_sso_identity(&self, username: &str) -> StoreResult<()>;
+        sealed: &str,
+        lease: Millis,
+    ) -> StoreResult<bool>;
+    /// Records a finished check, if this node still holds the lease `lease`.
+    async fn finish_sso_check(&self, username: &str, lease: Millis, now: Millis)
+        -> StoreResult<()>;
 }
 
-/// `SsoStore` for a store with a sqlx `pool` of database `$db`.
+/// `SsoStore` for a store with a sqlx `pool` of database `$db`; `$skip_locked` ends the
+/// claim's row choice (PostgreSQL: another node's locked row is passed over).
 macro_rules! impl_sso_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $skip_locked:expr) => {
         #[async_trait::async_trait]
         impl $crate::store::sso::SsoStore for $store {
-            async fn save_sso_identity(&self, username: &str, sealed: &str, now: Millis) -> StoreResult<()> {
+            async fn save_sso_identity(
+                &self,
+                username: &str,
+                sealed: &str,
+                now: Millis,
+            ) -> StoreResult<()> {
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO sso_identities (username, refresh_token, checked_at) VALUES (",
                 );
@@ -56,35 +64,54 @@ macro_rules! impl_sso_store {
                 lease_until: Millis,
             ) -> StoreResult<Option<(String, String)>> {
                 // The outer WHERE is checked again on the locked row (PostgreSQL), so of two
-                // nodes picking the same identity one gets it.
-                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE sso_identities SET checking_until = ");
+                // nodes picking the same identity one gets it; SKIP LOCKED makes the other
+                // pick the next one rather than none.
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new("UPDATE sso_identities SET checking_until = ");
                 qb.push_bind(lease_until)
-                    .push(
-                        " WHERE username = (SELECT username FROM sso_identities WHERE checked_at < ",
-                    )
+                    .push(" WHERE username = (SELECT username FROM sso_identities WHERE checked_at < ")
                     .push_bind(before)
                     .push(" AND COALESCE(checking_until, 0) < ")
                     .push_bind(now)
-                    .push(" ORDER BY checked_at LIMIT 1) AND COALESCE(checking_until, 0) < ")
+                    .push(" ORDER BY checked_at LIMIT 1")
+                    .push($skip_locked)
+                    .push(") AND checked_at < ")
+                    .push_bind(before)
+                    .push(" AND COALESCE(checking_until, 0) < ")
                     .push_bind(now)
                     .push(" RETURNING username, refresh_token");
                 Ok(qb.build_query_as().fetch_optional(&self.pool).await?)
             }
 
-            async fn finish_sso_check(&self, username: &str, sealed: Option<&str>, now: Millis) -> StoreResult<()> {
-                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE sso_identities SET checked_at = ");
-                qb.push_bind(now)
-                    .push(", checking_until = NULL, refresh_token = COALESCE(")
-                    .push_bind(sealed)
-                    .push(", refresh_token) WHERE username = ")
-                    .push_bind(username);
-                qb.build().execute(&self.pool).await?;
-                Ok(())
+            async fn rotate_sso_refresh(
+                &self,
+                username: &str,
+                sealed: &str,
+                lease: Millis,
+            ) -> StoreResult<bool> {
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new("UPDATE sso_identities SET refresh_token = ");
+                qb.push_bind(sealed)
+                    .push(" WHERE username = ")
+                    .push_bind(username)
+                    .push(" AND checking_until = ")
+                    .push_bind(lease);
+                Ok(qb.build().execute(&self.pool).await?.rows_affected() == 1)
             }
 
-            async fn forget_sso_identity(&self, username: &str) -> StoreResult<()> {
-                let mut qb = sqlx::QueryBuilder::<$db>::new("DELETE FROM sso_identities WHERE username = ");
-                qb.push_bind(username);
+            async fn finish_sso_check(
+                &self,
+                username: &str,
+                lease: Millis,
+                now: Millis,
+            ) -> StoreResult<()> {
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new("UPDATE sso_identities SET checked_at = ");
+                qb.push_bind(now)
+                    .push(", checking_until = NULL WHERE username = ")
+                    .push_bind(username)
+                    .push(" AND checking_until = ")
+                    .push_bind(lease);
                 qb.build().execute(&self.pool).await?;
                 Ok(())
             }

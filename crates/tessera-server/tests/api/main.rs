@@ -32,6 +32,7 @@ mod sessions;
 mod settings;
 mod slow_clients;
 mod sso;
+mod sso_refusals;
 mod sso_revalidation;
 mod token_changes;
 mod tokens;

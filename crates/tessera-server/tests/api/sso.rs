@@ -69,14 +69,14 @@ impl Sso {
     }
 
     /// The refusal page's reason.
-    async fn refused(r: reqwest::Response, status: StatusCode) -> String {
+    pub async fn refused(r: reqwest::Response, status: StatusCode) -> String {
         assert_eq!(r.status(), status);
         let page = r.text().await.unwrap();
         let start = page.find("<p id=\"reason\">").expect("a reason") + 15;
         page[start..start + page[start..].find("</p>").unwrap()].to_owned()
     }
 
-    async fn users(&self) -> Vec<String> {
+    pub async fn users(&self) -> Vec<String> {
         let admin = self.app.admin().await;
         let list: Value = admin
             .get("/api/v2/tessera/users")
@@ -94,7 +94,7 @@ impl Sso {
 }
 
 /// The signed-in session of a browser, as the console reads it.
-async fn session(browser: &Browser, base: &str) -> Value {
+pub async fn session(browser: &Browser, base: &str) -> Value {
     let r = browser
         .client
         .get(format!("{base}/api/session"))
@@ -153,10 +153,10 @@ async fn a_first_sign_in_creates_the_user_with_the_mapped_rights_and_lands_where
         sso.app.check(&token, "metrics.read").await.status(),
         StatusCode::NO_CONTENT
     );
-    // An SSO user has no password to sign in with.
-    for password in ["", "any", "sso:"] {
+    // An SSO user has no password to sign in with: refused as a wrong one would be.
+    for password in ["any", "sso:", "alice-password-1"] {
         let r = sso.app.attempt_sign_in("alice", password).await;
-        assert!(r.status().is_client_error(), "{password:?}");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{password:?}");
     }
     // A group removed at the provider is gone at the next sign-in (audited), and so is
     // what the token could do with it.
@@ -203,137 +203,6 @@ async fn a_group_can_make_an_admin_and_next_must_stay_on_this_site() {
         session(&browser, &sso.app.base).await["user"]["admin"],
         true
     );
-}
-
-#[tokio::test]
-async fn forged_id_tokens_are_refused_and_nothing_is_created() {
-    let sso = Sso::start(&[]).await;
-    for (mode, why) in [
-        ("none", "the ID token does not hold"),
-        ("unknown-kid", "the ID token does not hold"),
-        ("wrong-aud", "the ID token does not hold"),
-        ("expired", "the ID token does not hold"),
-    ] {
-        sso.provider.tamper_next(mode).await;
-        let browser = Browser::default();
-        let r = browser.sign_in(&sso.app.base, "bob", "/").await;
-        let reason = Sso::refused(r, StatusCode::BAD_REQUEST).await;
-        assert!(reason.contains(why), "{mode}: {reason}");
-        let r = browser
-            .client
-            .get(format!("{}/api/session", sso.app.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{mode}: signed in");
-    }
-    assert!(!sso.users().await.contains(&"bob".to_owned()));
-    // The same sign-in, untouched, works.
-    let r = Browser::default().sign_in(&sso.app.base, "bob", "/").await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(sso.users().await.contains(&"bob".to_owned()));
-}
-
-#[tokio::test]
-async fn a_tampered_state_a_foreign_browser_and_a_replayed_code_are_refused() {
-    let sso = Sso::start(&[]).await;
-    let base = &sso.app.base;
-    // Tampered state.
-    let browser = Browser::default();
-    let mut callback = browser.reach_callback(base, "bob", "/").await;
-    let pairs: Vec<(String, String)> = callback
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == "state" {
-                format!("{v}x")
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    callback.query_pairs_mut().clear().extend_pairs(&pairs);
-    let reason = Sso::refused(
-        browser.client.get(callback).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert!(reason.contains("state does not match"), "{reason}");
-    // A callback carried to another browser (no sign-in cookie there).
-    let callback = browser.reach_callback(base, "bob", "/").await;
-    let reason = Sso::refused(
-        Browser::default()
-            .client
-            .get(callback.clone())
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert!(reason.contains("not started in this browser"), "{reason}");
-    // The code used once, then again under a new sign-in's state.
-    let r = browser.client.get(callback.clone()).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "first use");
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let fresh = browser
-        .client
-        .get(format!("{base}/api/session/oidc/start?next=/"))
-        .send()
-        .await
-        .unwrap();
-    let to_provider = reqwest::Url::parse(fresh.headers()["location"].to_str().unwrap()).unwrap();
-    let state = to_provider
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let replay = format!("{base}/api/session/oidc/callback?code={code}&state={state}");
-    let reason = Sso::refused(
-        browser.client.get(replay).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert!(
-        reason.contains("refused the authorization code"),
-        "{reason}"
-    );
-    // An error from the provider is shown as such.
-    let fresh = Browser::default();
-    let r = fresh
-        .client
-        .get(format!(
-            "{base}/api/session/oidc/callback?error=access_denied&error_description=no+thanks"
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(Sso::refused(r, StatusCode::BAD_REQUEST)
-        .await
-        .contains("no thanks"));
-}
-
-#[tokio::test]
-async fn a_key_rotation_at_the_provider_is_followed() {
-    let mut sso = Sso::start(&[]).await;
-    assert_eq!(
-        Browser::default()
-            .sign_in(&sso.app.base, "alice", "/")
-            .await
-            .status(),
-        StatusCode::SEE_OTHER
-    );
-    sso.provider.restart();
-    let r = Browser::default()
-        .sign_in(&sso.app.base, "alice", "/")
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
 }
 
 #[tokio::test]
@@ -392,17 +261,8 @@ async fn an_sso_user_gets_no_local_password_from_the_cli_or_an_administrator() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    for password in ["", "alice-password-1"] {
-        assert_eq!(
-            sso.app
-                .attempt_sign_in("alice", password)
-                .await
-                .status()
-                .as_u16()
-                / 100,
-            4
-        );
-    }
+    let r = sso.app.attempt_sign_in("alice", "alice-password-1").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

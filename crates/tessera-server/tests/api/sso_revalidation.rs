@@ -113,3 +113,32 @@ async fn a_provider_that_cannot_be_reached_disables_no_one() {
         StatusCode::NO_CONTENT
     );
 }
+
+#[tokio::test]
+async fn a_provider_error_that_is_not_a_refusal_disables_no_one() {
+    let sso = Sso::start(&["--oidc-revalidate", "1h"]).await;
+    let alice = token_of(&sso, "alice", &["metrics.read"]).await;
+    sso.provider.tamper_next("server-error").await;
+    sso.app.advance_clock(Duration::from_secs(3601)).await;
+    for _ in 0..100 {
+        if sso.app.logs().contains("SSO re-validation postponed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        sso.app.logs().contains("server_error"),
+        "{}",
+        sso.app.logs()
+    );
+    assert_eq!(
+        sso.app.check(&alice, "metrics.read").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(!sso
+        .app
+        .audit_events()
+        .await
+        .iter()
+        .any(|e| e.event == "user.disabled"));
+}

@@ -52,7 +52,7 @@ impl PgStore {
 const DB_NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
 outbox::impl_outbox!(PgStore, sqlx::Postgres, DB_NOW);
 crate::store::meter::impl_meter!(PgStore, sqlx::Postgres);
-crate::store::sso::impl_sso_store!(PgStore, sqlx::Postgres);
+crate::store::sso::impl_sso_store!(PgStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
 
 #[async_trait]
 impl Store for PgStore {

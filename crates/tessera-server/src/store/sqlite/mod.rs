@@ -69,7 +69,8 @@ impl SqliteStore {
 const DB_NOW: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 outbox::impl_outbox!(SqliteStore, sqlx::Sqlite, DB_NOW);
 crate::store::meter::impl_meter!(SqliteStore, sqlx::Sqlite);
-crate::store::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite);
+// One writer at a time: nothing to skip.
+crate::store::sso::impl_sso_store!(SqliteStore, sqlx::Sqlite, "");
 
 #[async_trait]
 impl Store for SqliteStore {
