@@ -97,17 +97,7 @@ async fn a_provider_that_cannot_be_reached_disables_no_one() {
     let alice = token_of(&sso, "alice", &["metrics.read"]).await;
     sso.provider.stop();
     sso.app.advance_clock(Duration::from_secs(3601)).await;
-    for _ in 0..100 {
-        if sso.app.logs().contains("SSO re-validation postponed") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        sso.app.logs().contains("SSO re-validation postponed"),
-        "{}",
-        sso.app.logs()
-    );
+    sso.app.until_logged("SSO re-validation postponed").await;
     assert_eq!(
         sso.app.check(&alice, "metrics.read").await.status(),
         StatusCode::NO_CONTENT
@@ -120,12 +110,7 @@ async fn a_provider_error_that_is_not_a_refusal_disables_no_one() {
     let alice = token_of(&sso, "alice", &["metrics.read"]).await;
     sso.provider.tamper_next("server-error").await;
     sso.app.advance_clock(Duration::from_secs(3601)).await;
-    for _ in 0..100 {
-        if sso.app.logs().contains("SSO re-validation postponed") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    sso.app.until_logged("SSO re-validation postponed").await;
     assert!(
         sso.app.logs().contains("server_error"),
         "{}",

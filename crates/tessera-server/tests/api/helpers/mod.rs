@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 mod clients;
+mod clock;
 mod postgres;
 pub mod provider;
 mod receiver;
@@ -209,6 +210,18 @@ impl TestApp {
         self.logs.lock().unwrap().clone()
     }
 
+    /// Waits until the server's log has `text` (work it does in the background); panics
+    /// with the log after 10 s.
+    pub async fn until_logged(&self, text: &str) {
+        for _ in 0..100 {
+            if self.logs().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the log never said {text:?}:\n{}", self.logs());
+    }
+
     /// Runs `tessera-server user …` against this server's database; panics on failure.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
         let (ok, text) = self.cli_result(args, stdin);
@@ -287,31 +300,6 @@ impl TestApp {
             client: reqwest::Client::new(),
             token: token.to_owned(),
         }
-    }
-
-    /// Moves this server's clock forward (the debug build's test clock), so that grace
-    /// periods and expiry are tested without waiting.
-    pub async fn advance_clock(&self, by: Duration) {
-        let r = reqwest::Client::new()
-            .post(self.url("/api/test/clock"))
-            .json(&serde_json::json!({ "advanceMs": by.as_millis() as i64 }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), reqwest::StatusCode::OK, "the test clock is on");
-    }
-
-    /// Moves this server's clock to one second past the start of the next period (a
-    /// minute, an hour), so a test of counting windows runs inside one.
-    pub async fn advance_to_next(&self, period: Duration) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
-        let period = period.as_millis();
-        let to_next = period - now % period + 1_000;
-        self.advance_clock(Duration::from_millis(to_next as u64))
-            .await;
     }
 
     pub async fn check(&self, token: &str, scope: &str) -> Response {
