@@ -2,8 +2,9 @@
 //! installation onto a database that several nodes can share. Users (with their password
 //! hashes), tokens (digests and every field, last use included), the settings, the audit
 //! log and undelivered webhook events are copied in one transaction into an empty target,
-//! then counted on both sides. Sessions are not copied: people sign in again after the move. Stop the server
-//! first (the source is read as it is at the start).
+//! then counted on both sides; then the SSO identities, due for re-validation at once.
+//! Sessions are not copied: people sign in again after the move. Stop the server first
+//! (the source is read as it is at the start).
 use anyhow::{bail, Context};
 
 use crate::domain::time;
@@ -82,6 +83,16 @@ pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
             "{copied_pending} of {} undelivered webhook events copied",
             pending.len()
         );
+    }
+
+    // SSO users are re-validated on the new database at once (checked "never"): their
+    // refresh tokens are sealed with the key file, which moves with the installation.
+    let identities = source.sso_identities().await?;
+    for (username, sealed) in &identities {
+        target.save_sso_identity(username, sealed, 0).await?;
+    }
+    if target.sso_identities().await?.len() != identities.len() {
+        bail!("not every SSO identity was copied");
     }
 
     let expected = Counts {

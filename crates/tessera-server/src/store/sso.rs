@@ -27,6 +27,8 @@ pub trait SsoStore {
     /// Records a finished check, if this node still holds the lease `lease`.
     async fn finish_sso_check(&self, username: &str, lease: Millis, now: Millis)
         -> StoreResult<()>;
+    /// Every identity: username and sealed refresh token (for `migrate-db`).
+    async fn sso_identities(&self) -> StoreResult<Vec<(String, String)>>;
 }
 
 /// `SsoStore` for a store with a sqlx `pool` of database `$db`; `$skip_locked` ends the
@@ -114,6 +116,14 @@ macro_rules! impl_sso_store {
                     .push_bind(lease);
                 qb.build().execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn sso_identities(&self) -> StoreResult<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT username, refresh_token FROM sso_identities ORDER BY username",
+                )
+                .fetch_all(&self.pool)
+                .await?)
             }
         }
     };

@@ -131,3 +131,41 @@ async fn generate_within_policy(
         created["token"].as_str().unwrap().to_owned(),
     )
 }
+
+/// Issue 16: SSO identities move too, due for re-validation at once on the new database
+/// (their tokens must not act unchecked after the move).
+#[tokio::test]
+async fn migrate_db_carries_sso_identities_due_at_once() {
+    let Some(admin_url) = crate::helpers::postgres_admin_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("single.db").display());
+    let single = TestApp::on_database(sqlite.clone(), &[]);
+    single.add_user("carol", &["metrics.read"], &[]);
+    drop(single);
+    let source = tessera_server::store::open(&sqlite).await.unwrap();
+    source
+        .save_sso_identity("carol", "sealed-token", 1_000)
+        .await
+        .unwrap();
+    drop(source);
+    let target = crate::helpers::fresh_postgres_database(&admin_url).await;
+    let out = std::process::Command::new(crate::helpers::BIN)
+        .args(["migrate-db", "--from", &sqlite, "--to", &target])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let moved = tessera_server::store::open(&target).await.unwrap();
+    assert_eq!(
+        moved.sso_identities().await.unwrap(),
+        [("carol".to_owned(), "sealed-token".to_owned())]
+    );
+    // Checked "never": the first re-validation pass takes it.
+    let due = moved.claim_sso_check(1, 2, 3).await.unwrap();
+    assert_eq!(due.map(|d| d.0).as_deref(), Some("carol"));
+}
