@@ -2,7 +2,7 @@
 // the real server. Each test makes the data it needs through the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, withPage, signIn, a11yViolations, seriousA11yViolations, apiSession, PASSWORD } from './harness.mjs';
+import { startServer, launchBrowser, withPage, signIn, a11yViolations, noSeriousA11yViolations, apiSession, PASSWORD, checkAt } from './harness.mjs';
 
 let server;
 let browser;
@@ -11,12 +11,7 @@ after(async () => { await browser?.close(); await server?.stop(); });
 
 const run = (name, fn, options) => test(name, () => withPage(browser, server, name, fn, options));
 
-const check = (token, scope = 'metrics.read') =>
-  fetch(`${server.base}/api/v2/auth/check?scope=${scope}`, { headers: { authorization: `Api-Token ${token}` } });
-
-async function noSeriousA11yViolations(page, where) {
-  assert.deepEqual(await seriousA11yViolations(page), [], `axe on ${where}`);
-}
+const check = (token, scope) => checkAt(server.base, token, scope);
 
 const tokenRows = (page) => page.locator('table.tokens tbody tr');
 

@@ -1,7 +1,7 @@
 // Browser end-to-end tests of the console against the real server (demo users).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, withPage, signIn, seriousA11yViolations, PASSWORD } from './harness.mjs';
+import { startServer, launchBrowser, withPage, signIn, noSeriousA11yViolations, PASSWORD } from './harness.mjs';
 
 const TOKEN_RE = /^dt0c01\.[A-Z2-7]{24}\.[A-Z2-7]{64}$/;
 let server;
@@ -17,11 +17,6 @@ after(async () => {
 });
 
 const run = (name, fn, options) => test(name, () => withPage(browser, server, name, fn, options));
-
-async function expectNoSeriousA11yViolations(page, where) {
-  const violations = await seriousA11yViolations(page);
-  assert.deepEqual(violations, [], `axe on ${where}`);
-}
 
 /** A scope's checkbox by its display name (its label also shows the API value). */
 const scope = (page, name) => page.getByRole('checkbox', { name: new RegExp(`^${name} `) });
@@ -77,14 +72,14 @@ run('the console loads from the server and renders its shell', async (page) => {
   assert.equal(response.status(), 200);
   await page.waitForURL(/\/login\?next=/);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await expectNoSeriousA11yViolations(page, 'login');
+  await noSeriousA11yViolations(page, 'login');
   await signIn(page, 'alice', PASSWORD, page.url());
   await page.waitForURL('**/personal-access-tokens');
   await page.getByRole('banner').getByText('Tessera').waitFor();
   await page.getByRole('navigation', { name: 'Breadcrumb' }).waitFor();
   await page.getByRole('heading', { name: 'Personal access tokens' }).waitFor();
   await page.getByText('No tokens yet').waitFor();
-  await expectNoSeriousA11yViolations(page, 'empty token list');
+  await noSeriousA11yViolations(page, 'empty token list');
 });
 
 run('sign in with a wrong password shows the error inline, then sign in and out', async (page) => {
@@ -114,10 +109,10 @@ run('deep links come back after sign-in and survive a reload', async (page) => {
   await page.getByRole('heading', { name: 'Generate new token' }).waitFor();
   await page.goto('/settings/integration/token-settings');
   await page.getByRole('heading', { name: "You don't have access to this page" }).waitFor();
-  await expectNoSeriousA11yViolations(page, 'no access');
+  await noSeriousA11yViolations(page, 'no access');
   await page.goto('/no/such/page');
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
-  await expectNoSeriousA11yViolations(page, 'not found');
+  await noSeriousA11yViolations(page, 'not found');
 });
 
 run('the user menu leads to personal access tokens', async (page) => {
@@ -138,11 +133,11 @@ run('the user menu leads to personal access tokens', async (page) => {
 run('generate with two scopes, copy exactly the token, see it listed, and the secret is gone after reload', async (page) => {
   await signIn(page, 'alice');
   await page.goto('/personal-access-tokens/new');
-  await expectNoSeriousA11yViolations(page, 'generate');
+  await noSeriousA11yViolations(page, 'generate');
   const token = await generateThroughForm(page, 'metrics exporter', ['Read metrics', 'Read SLO']);
   assert.match(token, TOKEN_RE);
   await page.getByText('It will not be shown again').waitFor();
-  await expectNoSeriousA11yViolations(page, 'show-once panel');
+  await noSeriousA11yViolations(page, 'show-once panel');
   await page.getByRole('button', { name: 'Copy' }).click();
   await page.getByRole('status').filter({ hasText: 'Copied to the clipboard.' }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
@@ -153,7 +148,7 @@ run('generate with two scopes, copy exactly the token, see it listed, and the se
   await row.getByText('2 scopes').click();
   await row.getByText('metrics.read').waitFor();
   await row.getByText('slo.read').waitFor();
-  await expectNoSeriousA11yViolations(page, 'token list');
+  await noSeriousA11yViolations(page, 'token list');
   await page.reload();
   await page.getByRole('row', { name: /metrics exporter/ }).waitFor();
   const secret = token.split('.')[2];
@@ -276,7 +271,7 @@ run('disable, enable and delete with confirmation', async (page) => {
   await page.getByRole('button', { name: 'Delete token “to toggle”' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete “to toggle”?' });
   await dialog.waitFor();
-  await expectNoSeriousA11yViolations(page, 'delete dialog');
+  await noSeriousA11yViolations(page, 'delete dialog');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   await page.getByRole('row', { name: /to toggle/ }).waitFor();
@@ -323,7 +318,7 @@ run('admins reach token settings from the navigation', async (page) => {
   await page.waitForURL('**/settings/integration/token-settings');
   await page.getByRole('heading', { name: 'Token settings' }).waitFor();
   await page.getByRole('switch', { name: 'Enable personal access tokens' }).waitFor();
-  await expectNoSeriousA11yViolations(page, 'token settings');
+  await noSeriousA11yViolations(page, 'token settings');
   await page.reload();
   await page.getByRole('heading', { name: 'Token settings' }).waitFor();
 });

@@ -110,6 +110,15 @@ export async function a11yViolations(page, impacts) {
 /** Serious and critical axe violations. */
 export const seriousA11yViolations = (page) => a11yViolations(page, ['serious', 'critical']);
 
+/** Asserts that axe finds nothing serious or critical on the page. */
+export async function noSeriousA11yViolations(page, where) {
+  assert.deepEqual(await seriousA11yViolations(page), [], `axe on ${where}`);
+}
+
+/** The gateway check of `token` for `scope` on the server at `base`. */
+export const checkAt = (base, token, scope = 'metrics.read') =>
+  fetch(`${base}/api/v2/auth/check?scope=${scope}`, { headers: { authorization: `Api-Token ${token}` } });
+
 /** A signed-in API session of `username`: `call(method, path, body)` → Response. */
 export async function apiSession(base, username, password = PASSWORD) {
   const login = await fetch(`${base}/api/session`, {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startServer, launchBrowser, withPage, signIn, seriousA11yViolations, apiSession } from './harness.mjs';
+import { startServer, launchBrowser, withPage, signIn, noSeriousA11yViolations, apiSession, checkAt } from './harness.mjs';
 
 let server;
 let browser;
@@ -12,12 +12,7 @@ after(async () => { await browser?.close(); await server?.stop(); });
 
 const run = (name, fn, options) => test(name, () => withPage(browser, server, name, fn, options));
 
-const check = (token, scope = 'metrics.read') =>
-  fetch(`${server.base}/api/v2/auth/check?scope=${scope}`, { headers: { authorization: `Api-Token ${token}` } });
-
-async function noSeriousA11yViolations(page, where) {
-  assert.deepEqual(await seriousA11yViolations(page), [], `axe on ${where}`);
-}
+const check = (token, scope) => checkAt(server.base, token, scope);
 
 run('an owner regenerates a token: grace choice, the new token shown once, the old one refused', async (page) => {
   const alice = await apiSession(server.base, 'alice');

@@ -2,7 +2,7 @@
 // token's requests per hour, on a person's own page and on the administrators' list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, withPage, signIn, seriousA11yViolations, apiSession } from './harness.mjs';
+import { startServer, launchBrowser, withPage, signIn, noSeriousA11yViolations, apiSession, checkAt } from './harness.mjs';
 
 let server;
 let browser;
@@ -11,8 +11,7 @@ after(async () => { await browser?.close(); await server?.stop(); });
 
 const run = (name, fn, options) => test(name, () => withPage(browser, server, name, fn, options));
 
-const check = (token, scope = 'metrics.read') =>
-  fetch(`${server.base}/api/v2/auth/check?scope=${scope}`, { headers: { authorization: `Api-Token ${token}` } });
+const check = (token, scope) => checkAt(server.base, token, scope);
 
 async function limitedToken(name) {
   const alice = await apiSession(server.base, 'alice');
@@ -35,7 +34,7 @@ async function seeUsage(page, name) {
   // One hour with requests: one column of each kind.
   assert.match(await chart.locator('path.allowed').getAttribute('d'), /^M\d+\.5 480V\d+$/);
   assert.match(await chart.locator('path.refused').getAttribute('d'), /^M\d+\.5 \d+V\d+$/);
-  assert.deepEqual(await seriousA11yViolations(page), [], 'axe with the usage chart open');
+  await noSeriousA11yViolations(page, 'the usage chart');
 }
 
 run('an owner opens a token\'s usage: allowed, refused and rate-limited requests by hour', async (page) => {
