@@ -228,30 +228,47 @@ fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("`{value}` is neither an IP address nor a CIDR range"))
 }
 
+/// The file of `flag`, read and parsed; either error names the flag and the path (a bad
+/// file stops the start).
+pub fn parse_file<T, E: std::fmt::Display>(
+    flag: &str,
+    path: &std::path::Path,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {flag} {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
+}
+
+/// The first line of the file of `flag` (a secret kept out of the environment).
+pub fn first_line(flag: &str, path: &std::path::Path) -> anyhow::Result<String> {
+    parse_file(flag, path, |text| {
+        Ok::<_, std::convert::Infallible>(text.lines().next().unwrap_or_default().to_owned())
+    })
+}
+
 impl ServeArgs {
     /// The route map of --gateway-routes, read and checked (a bad file stops the start).
     pub fn gateway_routes(&self) -> anyhow::Result<Option<crate::domain::routes::RouteMap>> {
-        let Some(path) = &self.gateway_routes else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading --gateway-routes {}: {e}", path.display()))?;
-        crate::domain::routes::RouteMap::parse(&text)
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("--gateway-routes {}: {e}", path.display()))
+        self.gateway_routes
+            .as_deref()
+            .map(|path| {
+                parse_file(
+                    "--gateway-routes",
+                    path,
+                    crate::domain::routes::RouteMap::parse,
+                )
+            })
+            .transpose()
     }
 
     /// The admin password from --admin-password-file, else --admin-password; empty is none.
     pub fn admin_password(&self) -> anyhow::Result<Option<String>> {
-        use anyhow::Context;
-        let from_file = match &self.admin_password_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading --admin-password-file {}", path.display()))?;
-                Some(text.lines().next().unwrap_or_default().to_owned())
-            }
-            None => None,
-        };
+        let from_file = self
+            .admin_password_file
+            .as_deref()
+            .map(|path| first_line("--admin-password-file", path))
+            .transpose()?;
         Ok(from_file
             .or_else(|| self.admin_password.clone())
             .filter(|p| !p.is_empty()))

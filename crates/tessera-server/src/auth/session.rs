@@ -38,13 +38,18 @@ fn name(secure: bool) -> &'static str {
 /// The session cookie's value, if the request carries one (only under the name this
 /// deployment sets).
 pub fn cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
+    cookie_named(headers, name(secure))
+}
+
+/// The value of the request's cookie `name`, among every Cookie header.
+pub fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == name(secure))
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 

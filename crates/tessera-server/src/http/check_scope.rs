@@ -92,19 +92,18 @@ pub fn required(state: &AppState, request: &Request) -> Result<Scope, ApiError> 
                 )
             })
         }
-        (None, Some(routes), Some(forwarded)) => (routes, forwarded),
         (None, Some(_), None) if !trusted => return Err(header_error(
             "the forwarded method and URI are read only from a --trusted-proxy; ask with ?scope="
                 .into(),
         )),
-        (None, Some(_), None) => {
-            return Err(forwarded::read(request.headers())
-                .map_err(header_error)
-                .err()
-                .unwrap_or_else(|| {
-                    header_error("the forwarded method and URI are missing".into())
-                }))
-        }
+        // Nothing forwarded: `read` says what is missing (or refused).
+        (None, Some(routes), forwarded) => match forwarded {
+            Some(f) => (routes, f),
+            None => (
+                routes,
+                forwarded::read(request.headers()).map_err(header_error)?,
+            ),
+        },
         (None, None, _) => {
             return Err(ApiError::invalid(
                 ParameterLocation::Query,

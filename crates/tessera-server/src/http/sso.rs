@@ -165,15 +165,7 @@ fn secure(state: &AppState) -> bool {
 
 fn pending_from(headers: &HeaderMap, sso: &crate::sso::Sso, secure: bool) -> Option<Sealed> {
     let name = if secure { SECURE_COOKIE } else { COOKIE };
-    let value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)?
-        .value()
-        .to_owned();
+    let value = session::cookie_named(headers, name)?;
     let plain = sso.key.open(PURPOSE, &value)?;
     serde_json::from_slice(&plain).ok()
 }

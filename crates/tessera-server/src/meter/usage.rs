@@ -29,6 +29,17 @@ pub enum Outcome {
 /// Counts of one token: a short list, as a token is used with few scopes in an hour.
 type Counts = Vec<(Millis, &'static str, [i64; 3])>;
 
+/// Adds `n` to the counts of `hour` and `scope`.
+fn add(counts: &mut Counts, hour: Millis, scope: &'static str, n: [i64; 3]) {
+    match counts
+        .iter_mut()
+        .find(|(h, s, _)| *h == hour && *s == scope)
+    {
+        Some((_, _, m)) => m.iter_mut().zip(n).for_each(|(m, n)| *m += n),
+        None => counts.push((hour, scope, n)),
+    }
+}
+
 #[derive(Default)]
 pub struct UsageRecorder {
     pending: Mutex<HashMap<String, Counts>>,
@@ -41,24 +52,15 @@ impl UsageRecorder {
     pub fn record(&self, token_id: &str, scope: Option<Scope>, outcome: Outcome, now: Millis) {
         let hour = now - now.rem_euclid(HOUR_MS);
         let scope = scope.map_or("*", |s| s.as_str());
-        let column = outcome as usize;
+        let mut one = [0; 3];
+        one[outcome as usize] = 1;
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         // Looked up by &str first: the id is copied only for a token's first request.
         let counts = match pending.get_mut(token_id) {
             Some(c) => c,
             None => pending.entry(token_id.to_owned()).or_default(),
         };
-        match counts
-            .iter_mut()
-            .find(|(h, s, _)| *h == hour && *s == scope)
-        {
-            Some((_, _, n)) => n[column] += 1,
-            None => {
-                let mut n = [0; 3];
-                n[column] = 1;
-                counts.push((hour, scope, n));
-            }
-        }
+        add(counts, hour, scope, one);
     }
 
     fn take(&self) -> HashMap<String, Counts> {
@@ -66,14 +68,11 @@ impl UsageRecorder {
     }
 
     fn put_back(&self, batch: HashMap<String, Counts>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         for (token, counts) in batch {
+            let list = pending.entry(token).or_default();
             for (hour, scope, n) in counts {
-                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                let list = pending.entry(token.clone()).or_default();
-                match list.iter_mut().find(|(h, s, _)| *h == hour && *s == scope) {
-                    Some((_, _, m)) => (0..3).for_each(|c| m[c] += n[c]),
-                    None => list.push((hour, scope, n)),
-                }
+                add(list, hour, scope, n);
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod seal;
 
 use std::time::Duration;
 
+use crate::config::{first_line, parse_file};
 use client::{RelyingParty, RpError, SignedIn};
 use mapping::{ClaimsMapping, Rights};
 use seal::SealKey;
@@ -40,12 +41,6 @@ pub struct Identity {
     pub refresh_token: Option<String>,
 }
 
-fn read_first_line(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("reading {what} {}: {e}", path.display()))?;
-    Ok(text.lines().next().unwrap_or_default().trim().to_owned())
-}
-
 impl Sso {
     /// Single sign-on from its flags: None without --oidc-issuer; an error naming what is
     /// missing or wrong otherwise (the start stops).
@@ -64,7 +59,9 @@ impl Sso {
         };
         let client_id = need(&args.oidc_client_id, "--oidc-client-id")?;
         let secret = match &args.oidc_client_secret_file {
-            Some(path) => read_first_line(path, "--oidc-client-secret-file")?,
+            Some(path) => first_line("--oidc-client-secret-file", path)?
+                .trim()
+                .to_owned(),
             None => need(
                 &args.oidc_client_secret,
                 "--oidc-client-secret (or its file)",
@@ -88,16 +85,11 @@ impl Sso {
             .oidc_key_file
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("--oidc-issuer needs --oidc-key-file"))?;
-        let key = SealKey::parse(&read_first_line(key_file, "--oidc-key-file")?)
-            .map_err(|e| anyhow::anyhow!("--oidc-key-file {}: {e}", key_file.display()))?;
+        let key = parse_file("--oidc-key-file", key_file, |text| {
+            SealKey::parse(text.lines().next().unwrap_or_default())
+        })?;
         let mapping = match &args.oidc_claims_mapping {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    anyhow::anyhow!("reading --oidc-claims-mapping {}: {e}", path.display())
-                })?;
-                ClaimsMapping::parse(&text)
-                    .map_err(|e| anyhow::anyhow!("--oidc-claims-mapping {}: {e}", path.display()))?
-            }
+            Some(path) => parse_file("--oidc-claims-mapping", path, ClaimsMapping::parse)?,
             None => ClaimsMapping::default(),
         };
         anyhow::ensure!(

@@ -14,18 +14,18 @@ async fn gate(trusted: &str) -> TestApp {
     app
 }
 
-/// A request as the proxy sends it to Tessera.
-fn replay(
+/// Sends a request as the proxy sends it to Tessera; Tessera's answer.
+async fn replay(
     app: &TestApp,
     method: Method,
     path: &str,
     headers: &[(&str, &str)],
-) -> reqwest::RequestBuilder {
+) -> reqwest::Response {
     let mut r = reqwest::Client::new().request(method, app.url(path));
     for (k, v) in headers {
         r = r.header(*k, *v);
     }
-    r
+    r.send().await.unwrap()
 }
 
 fn owner_headers(r: &reqwest::Response) -> (String, String) {
@@ -60,25 +60,16 @@ async fn traefik_forward_auth_as_documented() {
         ]
     };
     let path = "/api/v2/auth/check";
-    let r = replay(&app, Method::GET, path, &traefik("GET", "/metrics/cpu?x=1"))
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, path, &traefik("GET", "/metrics/cpu?x=1")).await;
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(owner_headers(&r), ("alice".into(), "Production".into()));
-    let r = replay(&app, Method::GET, path, &traefik("DELETE", "/metrics/cpu"))
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, path, &traefik("DELETE", "/metrics/cpu")).await;
     let body = envelope(r, StatusCode::FORBIDDEN).await;
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
         .contains("metrics.write"));
-    let r = replay(&app, Method::GET, path, &traefik("GET", "/other"))
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, path, &traefik("GET", "/other")).await;
     envelope(r, StatusCode::FORBIDDEN).await;
 }
 
@@ -108,34 +99,26 @@ async fn envoy_ext_authz_as_documented() {
         "/api/v2/auth/check/metrics/cpu?from=now",
         &envoy,
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(owner_headers(&r).0, "alice");
     assert_eq!(
         r.headers()["x-envoy-auth-headers-to-remove"],
         "authorization, cookie"
     );
-    let r = replay(&app, Method::HEAD, "/api/v2/auth/check/metrics", &envoy)
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::HEAD, "/api/v2/auth/check/metrics", &envoy).await;
     assert_eq!(r.status(), StatusCode::OK);
     // The method-override headers the config lets through are refused.
     let mut overridden = envoy.to_vec();
     overridden.push(("X-HTTP-Method-Override", "DELETE"));
-    let r = replay(&app, Method::GET, "/api/v2/auth/check/metrics", &overridden)
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, "/api/v2/auth/check/metrics", &overridden).await;
     envelope(r, StatusCode::BAD_REQUEST).await;
     // Not mapped: the site root and a POST to metrics.
     for (method, path) in [
         (Method::GET, "/api/v2/auth/check/"),
         (Method::POST, "/api/v2/auth/check/metrics/cpu"),
     ] {
-        let r = replay(&app, method, path, &envoy).send().await.unwrap();
+        let r = replay(&app, method, path, &envoy).await;
         envelope(r, StatusCode::FORBIDDEN).await;
     }
     let r = replay(
@@ -144,9 +127,7 @@ async fn envoy_ext_authz_as_documented() {
         "/api/v2/auth/check/metrics/x%2F..%2Fadmin",
         &envoy,
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     envelope(r, StatusCode::BAD_REQUEST).await;
     let r = replay(
         &app,
@@ -154,9 +135,7 @@ async fn envoy_ext_authz_as_documented() {
         "/api/v2/auth/check/metrics",
         &[("Host", "x")],
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     envelope(r, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -194,9 +173,7 @@ async fn ingress_nginx_auth_url_as_documented() {
         path,
         &ingress("GET", "https://app.example.com/problems/1"),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["x-tessera-token-id"], id.as_str());
     let r = replay(
@@ -205,16 +182,14 @@ async fn ingress_nginx_auth_url_as_documented() {
         path,
         &ingress("POST", "https://app.example.com/problems/1"),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     envelope(r, StatusCode::FORBIDDEN).await;
     // The client's own X-Forwarded-Uri passes through ingress-nginx: two conventions at once
     // are refused, not guessed between.
     let mut both = ingress("GET", "https://app.example.com/problems/1").to_vec();
     both.push(("X-Forwarded-Uri", "/metrics"));
     both.push(("X-Forwarded-Method", "GET"));
-    let r = replay(&app, Method::GET, path, &both).send().await.unwrap();
+    let r = replay(&app, Method::GET, path, &both).await;
     envelope(r, StatusCode::BAD_REQUEST).await;
     // The URL is built from the client's Host: a `?` there must not hide the real path.
     let r = replay(
@@ -223,17 +198,12 @@ async fn ingress_nginx_auth_url_as_documented() {
         path,
         &ingress("GET", "https://app.example.com:?/problems/1"),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     envelope(r, StatusCode::BAD_REQUEST).await;
     // With `auth-method`, X-Original-URI comes too: it must name the same target.
     let mut with_uri = ingress("GET", "https://app.example.com/problems/1").to_vec();
     with_uri.push(("X-Original-URI", "/problems/1"));
-    let r = replay(&app, Method::GET, path, &with_uri)
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, path, &with_uri).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     // Tessera's answer has neither header, so ingress-nginx removes both from the request.
     assert!(r.headers().get("authorization").is_none() && r.headers().get("cookie").is_none());
@@ -251,10 +221,7 @@ async fn forwarded_requests_are_read_only_from_trusted_proxies_and_never_with_a_
         ("X-Forwarded-Uri", "/metrics"),
     ];
     // Not from a trusted proxy: the headers are not believed.
-    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded)
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded).await;
     let body = envelope(r, StatusCode::BAD_REQUEST).await;
     assert!(body["error"]["message"]
         .as_str()
@@ -266,18 +233,13 @@ async fn forwarded_requests_are_read_only_from_trusted_proxies_and_never_with_a_
         "/api/v2/auth/check/metrics",
         &forwarded[..1],
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     envelope(r, StatusCode::BAD_REQUEST).await;
     // ?scope= alone still works from anywhere (the nginx config's way).
     let r = app.check(&token, "metrics.read").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     // Who asks comes first: no token is 401 whatever the headers.
-    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded[1..])
-        .send()
-        .await
-        .unwrap();
+    let r = replay(&app, Method::GET, "/api/v2/auth/check", &forwarded[1..]).await;
     envelope(r, StatusCode::UNAUTHORIZED).await;
 
     let app = gate("127.0.0.1").await;
@@ -294,9 +256,7 @@ async fn forwarded_requests_are_read_only_from_trusted_proxies_and_never_with_a_
             ("X-Forwarded-Uri", "/admin"),
         ],
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let body = envelope(r, StatusCode::BAD_REQUEST).await;
     assert!(body["error"]["message"]
         .as_str()

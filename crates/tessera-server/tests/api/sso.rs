@@ -105,6 +105,24 @@ pub async fn session(browser: &Browser, base: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// Generates a token with the browser's session (as the console does) and returns it.
+pub async fn generate(browser: &Browser, base: &str, name: &str, scopes: &[&str]) -> String {
+    let me = session(browser, base).await;
+    let r = browser
+        .client
+        .post(format!("{base}/api/v2/apiTokens"))
+        .header("X-CSRF-Token", me["csrfToken"].as_str().unwrap())
+        .json(&json!({"name": name, "scopes": scopes}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_first_sign_in_creates_the_user_with_the_mapped_rights_and_lands_where_asked() {
     let sso = Sso::start(&[]).await;
@@ -135,20 +153,7 @@ async fn a_first_sign_in_creates_the_user_with_the_mapped_rights_and_lands_where
         && e.actor == "oidc"
         && e.target.as_deref() == Some("alice")));
     // They generate a token with the session, and it works.
-    let csrf = me["csrfToken"].as_str().unwrap();
-    let r = browser
-        .client
-        .post(format!("{base}/api/v2/apiTokens"))
-        .header("X-CSRF-Token", csrf)
-        .json(&json!({"name": "from sso", "scopes": ["metrics.read"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let token = r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = generate(&browser, base, "from sso", &["metrics.read"]).await;
     assert_eq!(
         sso.app.check(&token, "metrics.read").await.status(),
         StatusCode::NO_CONTENT

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::provider::Browser;
-use crate::sso::Sso;
+use crate::sso::{generate, Sso};
 
 /// Signs `login` in through the provider and generates a token with `scopes`.
 async fn token_of(sso: &Sso, login: &str, scopes: &[&str]) -> String {
@@ -17,28 +17,7 @@ async fn token_of(sso: &Sso, login: &str, scopes: &[&str]) -> String {
         browser.sign_in(base, login, "/").await.status(),
         StatusCode::SEE_OTHER
     );
-    let me: Value = browser
-        .client
-        .get(format!("{base}/api/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = browser
-        .client
-        .post(format!("{base}/api/v2/apiTokens"))
-        .header("X-CSRF-Token", me["csrfToken"].as_str().unwrap())
-        .json(&json!({"name": "while away", "scopes": scopes}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    generate(&browser, base, "while away", scopes).await
 }
 
 #[tokio::test]
