@@ -3,7 +3,7 @@
 //! nothing created; and a key rotation at the provider followed.
 use reqwest::StatusCode;
 
-use crate::helpers::provider::Browser;
+use crate::helpers::provider::{query, Browser};
 use crate::sso::Sso;
 
 #[tokio::test]
@@ -76,25 +76,8 @@ async fn a_tampered_state_a_foreign_browser_and_a_replayed_code_are_refused() {
     // The code used once, then again under a new sign-in's state.
     let r = browser.client.get(callback.clone()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "first use");
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let fresh = browser
-        .client
-        .get(format!("{base}/api/session/oidc/start?next=/"))
-        .send()
-        .await
-        .unwrap();
-    let to_provider = reqwest::Url::parse(fresh.headers()["location"].to_str().unwrap()).unwrap();
-    let state = to_provider
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let code = query(&callback, "code");
+    let state = browser.start_only(base).await;
     let replay = format!("{base}/api/session/oidc/callback?code={code}&state={state}");
     let reason = Sso::refused(
         browser.client.get(replay).send().await.unwrap(),
@@ -119,19 +102,7 @@ async fn a_tampered_state_a_foreign_browser_and_a_replayed_code_are_refused() {
     let reason = Sso::refused(r, StatusCode::BAD_REQUEST).await;
     assert!(reason.contains("not started in this browser"), "{reason}");
     let started = Browser::default();
-    let r = started
-        .client
-        .get(format!("{base}/api/session/oidc/start?next=/"))
-        .send()
-        .await
-        .unwrap();
-    let at = reqwest::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-    let state = at
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = started.start_only(base).await;
     let r = started
         .client
         .get(format!("{crafted}&state={state}"))

@@ -191,6 +191,18 @@ impl Browser {
         self.client.get(callback).send().await.unwrap()
     }
 
+    /// Starts a sign-in at Tessera but does not go to the provider; the state it sent.
+    pub async fn start_only(&self, base: &str) -> String {
+        let r = self
+            .client
+            .get(format!("{base}/api/session/oidc/start?next=/"))
+            .send()
+            .await
+            .unwrap();
+        let to_provider = reqwest::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        query(&to_provider, "state")
+    }
+
     /// As `sign_in`, but stops before Tessera sees the callback; returns its URL.
     pub async fn reach_callback(&self, base: &str, login: &str, next: &str) -> reqwest::Url {
         let start = format!("{base}/api/session/oidc/start?next={}", urlencode(next));
@@ -208,4 +220,13 @@ impl Browser {
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The value of `key` in `url`'s query.
+pub fn query(url: &reqwest::Url, key: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("no {key} in {url}"))
+        .1
+        .into_owned()
 }
