@@ -254,7 +254,12 @@ async fn finish(
              its users; allow the client the refresh_token grant and offline_access",
         );
     };
-    let user = match state.service.sso_sign_in(&identity).await {
+    // Sealed for this user only (the purpose names them).
+    let sealed = sso.key.seal(
+        &crate::sso::revalidate::purpose(&identity.username),
+        refresh.as_bytes(),
+    );
+    let user = match state.service.sso_sign_in(&identity, &sealed).await {
         Ok(u) => u,
         // The refusals (a local user of that name, a disabled user) say why; anything
         // else is not for the page.
@@ -267,18 +272,6 @@ async fn finish(
             return page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
         }
     };
-    let sealed = sso.key.seal(
-        &crate::sso::revalidate::purpose(&user.username),
-        refresh.as_bytes(),
-    );
-    if let Err(e) = state
-        .store()
-        .save_sso_identity(&user.username, &sealed, crate::domain::time::now())
-        .await
-    {
-        tracing::warn!(error = %e, "storing an SSO identity failed");
-        return page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
-    }
     let session = match state
         .service
         .start_session(&user, client, state.settings.max_sessions_per_user)

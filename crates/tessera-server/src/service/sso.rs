@@ -9,6 +9,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{Actor, Service};
+use crate::domain::time;
 use crate::error::ApiError;
 use crate::sso::Identity;
 use crate::store::{User, UserPatch};
@@ -38,14 +39,18 @@ impl Service {
         }
     }
 
-    /// The user `identity` signs in as, created or brought in line with the mapping.
-    pub async fn sso_sign_in(&self, identity: &Identity) -> Result<User, ApiError> {
-        let actor = Actor::trusted("oidc");
+    /// The user `identity` signs in as, created or brought in line with the mapping, with
+    /// their sealed refresh token stored for re-validation.
+    pub async fn sso_sign_in(
+        &self,
+        identity: &Identity,
+        sealed_refresh: &str,
+    ) -> Result<User, ApiError> {
         let marker = marker(&identity.issuer, &identity.subject);
-        let rights = &identity.rights;
-        let existing = self.store.user(&identity.username).await?;
-        let user = match existing {
+        let user = match self.store.user(&identity.username).await? {
+            Some(u) => u,
             None => {
+                let rights = &identity.rights;
                 let user = User {
                     username: identity.username.clone(),
                     display_name: identity.display_name.clone(),
@@ -56,20 +61,16 @@ impl Service {
                     zones: rights.zones.clone(),
                     all_zones: rights.all_zones,
                 };
-                match self.add_user(&actor, user).await {
-                    // Signed in twice at once: the other sign-in created the user.
-                    Err(ApiError::Conflict { .. }) => self.store.user(&identity.username).await?,
-                    other => other.map(|()| None)?,
+                match self.add_user(&Actor::trusted("oidc"), user).await {
+                    // Conflict: signed in twice at once, and the other sign-in created it.
+                    Ok(()) | Err(ApiError::Conflict { .. }) => {}
+                    Err(e) => return Err(e),
                 }
+                self.store
+                    .user(&identity.username)
+                    .await?
+                    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the new user vanished")))?
             }
-            Some(u) => Some(u),
-        };
-        let Some(user) = user else {
-            return self
-                .store
-                .user(&identity.username)
-                .await?
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the new user vanished")));
         };
         if user.password_hash != marker {
             return Err(ApiError::Forbidden(format!(
@@ -83,7 +84,11 @@ impl Service {
                 user.username
             )));
         }
-        self.bring_in_line(user, identity).await
+        let user = self.bring_in_line(user, identity).await?;
+        self.store
+            .save_sso_identity(&user.username, sealed_refresh, time::now())
+            .await?;
+        Ok(user)
     }
 
     /// Display name, admin flag, permissions and zones as the identity's claims say.
