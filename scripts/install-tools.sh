@@ -38,6 +38,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   say "apt-get install ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt-get clean  # the downloaded .debs: CI disk is not unlimited
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
