@@ -13,7 +13,7 @@ pub mod usage_chart;
 pub mod user_menu;
 
 pub use confirm_dialog::ConfirmDialog;
-pub use regenerate_dialog::RegenerateDialog;
+pub use regenerate_dialog::{Regenerate, Regeneration};
 pub use relative_time::RelativeTime;
 pub use scope_picker::ScopePicker;
 pub use shell::{Crumb, Shell};

@@ -2,7 +2,7 @@ use leptos::html::Dialog;
 use leptos::prelude::*;
 use tessera_api::ApiToken;
 
-use super::Spinner;
+use super::{ShowOnce, Spinner};
 use crate::api;
 use crate::state::use_session;
 
@@ -13,10 +13,66 @@ const GRACE: [(i64, &str); 3] = [
     (86_400, "Keep the old token working for 24 hours"),
 ];
 
+/// "Regenerate" on a page of tokens: the token asked about (the dialog is open), then its
+/// name and the new token while that is shown once in place of the page's list.
+#[derive(Clone, Copy)]
+pub struct Regeneration {
+    asked: RwSignal<Option<ApiToken>>,
+    made: RwSignal<Option<(String, String)>>,
+}
+
+impl Default for Regeneration {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Regeneration {
+    pub fn new() -> Self {
+        Self {
+            asked: RwSignal::new(None),
+            made: RwSignal::new(None),
+        }
+    }
+
+    /// For "Regenerate" on each row of the table.
+    pub fn ask(self) -> Callback<ApiToken> {
+        Callback::new(move |t| self.asked.set(Some(t)))
+    }
+
+    /// Whether the new token is on screen (the page hides its list meanwhile, keeping it).
+    pub fn showing(self) -> bool {
+        self.made.with(Option::is_some)
+    }
+}
+
+/// The dialog of `state` and, once a token is regenerated, the new one shown once;
+/// `on_taken` when the person has taken it (the page reloads its list).
+#[component]
+pub fn Regenerate(state: Regeneration, on_taken: Callback<()>) -> impl IntoView {
+    let shown_once = move || {
+        state.made.get().map(|(name, token)| {
+            let done = Callback::new(move |()| {
+                state.made.set(None);
+                on_taken.run(());
+            });
+            view! { <ShowOnce token=token name=name on_done=done/> }
+        })
+    };
+    let on_done = Callback::new(move |made| {
+        state.asked.set(None);
+        state.made.set(Some(made));
+    });
+    view! {
+        {shown_once}
+        <RegenerateDialog token=state.asked on_cancel=Callback::new(move |()| state.asked.set(None)) on_done=on_done/>
+    }
+}
+
 /// "Regenerate" a token (rotation, SPEC §11): the grace period, then `on_done` with the
 /// token's name and the new token, for the show-once panel.
 #[component]
-pub fn RegenerateDialog(
+fn RegenerateDialog(
     #[prop(into)] token: Signal<Option<ApiToken>>,
     on_cancel: Callback<()>,
     on_done: Callback<(String, String)>,

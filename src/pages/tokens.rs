@@ -4,7 +4,7 @@ use tessera_api::ApiToken;
 use crate::api;
 use crate::components::token_table::{warning_days, warning_ms};
 use crate::components::{
-    ConfirmDialog, Crumb, RegenerateDialog, Shell, ShowOnce, TableSkeleton, TokenTable,
+    ConfirmDialog, Crumb, Regenerate, Regeneration, Shell, TableSkeleton, TokenTable,
 };
 use crate::format;
 use crate::state::use_session;
@@ -54,13 +54,8 @@ fn Tokens() -> impl IntoView {
         });
     });
     let on_delete = Callback::new(move |t: ApiToken| deleting.set(Some(t)));
-    let regenerating = RwSignal::new(None::<ApiToken>);
-    let regenerated = RwSignal::new(None::<(String, String)>);
-    let on_regenerate = Callback::new(move |t: ApiToken| regenerating.set(Some(t)));
-    let after_regenerate = Callback::new(move |done: (String, String)| {
-        regenerating.set(None);
-        regenerated.set(Some(done));
-    });
+    let regeneration = Regeneration::new();
+    let on_regenerate = regeneration.ask();
     // Tokens that expire within the policy's first warning threshold (SPEC §11).
     let expiring = move || {
         let soon = warning_ms(session.info().as_ref());
@@ -90,19 +85,10 @@ fn Tokens() -> impl IntoView {
             _ => 0,
         })
     };
-    let shown_once = move || {
-        regenerated.get().map(|(name, token)| {
-            let done = Callback::new(move |()| {
-                regenerated.set(None);
-                tokens.refetch();
-            });
-            view! { <ShowOnce token=token name=name on_done=done/> }
-        })
-    };
     view! {
-        {shown_once}
+        <Regenerate state=regeneration on_taken=Callback::new(move |()| tokens.refetch())/>
         // The list stays in the page (hidden) while the new token is shown once.
-        <div hidden=move || regenerated.with(Option::is_some)>
+        <div hidden=move || regeneration.showing()>
         <div class="page-header">
             <div>
                 <h1>"Personal access tokens"</h1>
@@ -164,7 +150,6 @@ fn Tokens() -> impl IntoView {
             })}
         </Suspense>
         </div>
-        <RegenerateDialog token=regenerating on_cancel=Callback::new(move |()| regenerating.set(None)) on_done=after_regenerate/>
         <ConfirmDialog
             open=Signal::derive(move || deleting.get().is_some())
             title=Signal::derive(move || format!("Delete “{}”?", deleting.get().and_then(|t| t.name).unwrap_or_default()))

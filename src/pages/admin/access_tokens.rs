@@ -10,7 +10,7 @@ use crate::admin_query::TokenFilters;
 use crate::api::{self, ApiError};
 use crate::api_admin;
 use crate::components::{
-    ConfirmDialog, Crumb, RegenerateDialog, Shell, ShowOnce, TableSkeleton, TokenTable,
+    ConfirmDialog, Crumb, Regenerate, Regeneration, Shell, TableSkeleton, TokenTable,
 };
 use crate::pages::{Generate, NoAccess};
 use crate::state::use_session;
@@ -128,22 +128,8 @@ fn AccessTokens() -> impl IntoView {
     });
     let on_delete = Callback::new(move |t: ApiToken| deleting.set(Some(t)));
     // Regenerate (rotation) of anyone's token: the new one is shown once, here.
-    let regenerating = RwSignal::new(None::<ApiToken>);
-    let regenerated = RwSignal::new(None::<(String, String)>);
-    let on_regenerate = Callback::new(move |t: ApiToken| regenerating.set(Some(t)));
-    let after_regenerate = Callback::new(move |done: (String, String)| {
-        regenerating.set(None);
-        regenerated.set(Some(done));
-    });
-    let shown_once = move || {
-        regenerated.get().map(|(name, token)| {
-            let done = Callback::new(move |()| {
-                regenerated.set(None);
-                page.refetch();
-            });
-            view! { <ShowOnce token=token name=name on_done=done/> }
-        })
-    };
+    let regeneration = Regeneration::new();
+    let on_regenerate = regeneration.ask();
     let after_bulk = Callback::new(move |r: BulkReport| {
         selection.update(|s| s.retain(|id, _| r.failed.iter().any(|f| &f.id == id)));
         report.set(Some(r));
@@ -151,8 +137,8 @@ fn AccessTokens() -> impl IntoView {
     });
 
     view! {
-        {shown_once}
-        <div hidden=move || regenerated.with(Option::is_some)>
+        <Regenerate state=regeneration on_taken=Callback::new(move |()| page.refetch())/>
+        <div hidden=move || regeneration.showing()>
         <div class="page-header">
             <div>
                 <h1>"Access tokens"</h1>
@@ -202,7 +188,6 @@ fn AccessTokens() -> impl IntoView {
             })}
         </Suspense>
         </div>
-        <RegenerateDialog token=regenerating on_cancel=Callback::new(move |()| regenerating.set(None)) on_done=after_regenerate/>
         <ConfirmDialog
             open=Signal::derive(move || deleting.get().is_some())
             title=Signal::derive(move || format!("Delete “{}”?", deleting.get().and_then(|t| t.name).unwrap_or_default()))
