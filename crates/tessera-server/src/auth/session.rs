@@ -54,14 +54,26 @@ pub fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(value: &str, secure: bool, max_age_secs: u64) -> HeaderValue {
-    let cookie = Cookie::build((name(secure), value))
-        .path("/")
+    let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
+    http_only_cookie(name(secure), value, "/", SameSite::Strict, secure, max_age)
+}
+
+/// The `Set-Cookie` value of an HttpOnly cookie, `Secure` behind TLS, kept `max_age_secs`
+/// (0 removes it).
+pub fn http_only_cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    same_site: SameSite,
+    secure: bool,
+    max_age_secs: i64,
+) -> HeaderValue {
+    let cookie = Cookie::build((name, value))
+        .path(path)
         .http_only(true)
-        .same_site(SameSite::Strict)
+        .same_site(same_site)
         .secure(secure)
-        .max_age(cookie::time::Duration::seconds(
-            i64::try_from(max_age_secs).unwrap_or(i64::MAX),
-        ))
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
         .build();
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }

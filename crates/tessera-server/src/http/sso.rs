@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use cookie::{Cookie, SameSite};
+use cookie::SameSite;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tessera_api::SignInOptions;
@@ -80,15 +80,8 @@ fn pending_cookie(value: &str, secure: bool, max_age: i64) -> HeaderValue {
     } else {
         (COOKIE, "/api/session/oidc")
     };
-    let c = Cookie::build((name, value))
-        .path(path)
-        .http_only(true)
-        // Lax: the provider sends the browser back with a top-level GET from its site.
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(cookie::time::Duration::seconds(max_age))
-        .build();
-    HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+    // Lax: the provider sends the browser back with a top-level GET from its site.
+    session::http_only_cookie(name, value, path, SameSite::Lax, secure, max_age)
 }
 
 /// Only a path on this site: `/x`, never `//host` or `/\host` (browsers read both as
