@@ -5,6 +5,7 @@
 //! feed (`changes`), so a change and its feed entry commit together or not at all. The
 //! authorization index is built from [`Store::snapshot`] and advanced by
 //! [`Store::changes_since`] (see `crate::feed`).
+mod audit_read;
 pub mod meter;
 pub mod outbox;
 mod outbox_sql;

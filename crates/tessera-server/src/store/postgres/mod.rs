@@ -1,6 +1,5 @@
 //! The PostgreSQL store: any number of nodes on one database. Nodes learn of changes by
 //! LISTEN/NOTIFY (`listen`) and read the feed by sequence, like every other reader.
-mod audit;
 mod lifecycle;
 mod list;
 mod rows;
@@ -14,6 +13,8 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::PgPool;
 
 use super::*;
+
+crate::store::audit_read::audit_reads!(sqlx::PgPool, sqlx::Postgres, "strpos");
 
 #[derive(Clone)]
 pub struct PgStore {

@@ -1,5 +1,4 @@
 //! The SQLite store: WAL, foreign keys on, migrations at open. One node per file.
-mod audit;
 pub mod files;
 mod list;
 mod rows;
@@ -15,6 +14,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use super::*;
+
+crate::store::audit_read::audit_reads!(sqlx::SqlitePool, sqlx::Sqlite, "instr");
 
 #[derive(Clone)]
 pub struct SqliteStore {
