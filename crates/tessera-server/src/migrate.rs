@@ -1,13 +1,16 @@
 //! `tessera-server migrate-db --from sqlite://… --to postgres://…`: moves a single-node
 //! installation onto a database that several nodes can share. Users (with their password
 //! hashes), tokens (digests and every field, last use included), the settings, the audit
-//! log and undelivered webhook events are copied in one transaction into an empty target,
-//! then counted on both sides; then the SSO identities, due for re-validation at once.
-//! Sessions are not copied: people sign in again after the move. Stop the server first
-//! (the source is read as it is at the start).
+//! log, undelivered webhook events, usage counts and SSO identities (due for re-validation
+//! at once) are copied in one transaction into an empty target, then counted on both
+//! sides. Sessions and rate-limit windows are not copied: people sign in again after the
+//! move, and limits start a new minute. Stop the server first (the source is read as it is
+//! at the start).
 use anyhow::{bail, Context};
 
 use crate::domain::time;
+use crate::store::carry::USAGE_BATCH;
+use crate::store::meter::UsageRow;
 use crate::store::{self, Store};
 
 /// What a database holds, compared before and after the copy.
@@ -17,6 +20,9 @@ struct Counts {
     tokens: usize,
     audit: usize,
     pat_enabled: bool,
+    /// Rows of usage (token, hour and scope).
+    usage: usize,
+    sso_identities: usize,
 }
 
 async fn counts(db: &dyn Store) -> anyhow::Result<Counts> {
@@ -26,7 +32,15 @@ async fn counts(db: &dyn Store) -> anyhow::Result<Counts> {
         tokens: snapshot.tokens.len(),
         audit: db.audit_log(u32::MAX).await?.len(),
         pat_enabled: snapshot.pat_enabled,
+        usage: db.all_usage().await?.len(),
+        sso_identities: db.sso_identities().await?.len(),
     })
+}
+
+/// In byte order of the key: the two databases may collate text differently.
+fn sorted(mut rows: Vec<UsageRow>) -> Vec<UsageRow> {
+    rows.sort_by(|a, b| (&a.token_id, a.hour, &a.scope).cmp(&(&b.token_id, b.hour, &b.scope)));
+    rows
 }
 
 pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
@@ -35,16 +49,17 @@ pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
     let source = store::open(from).await.context("opening --from")?;
     let target = store::open(to).await.context("opening --to")?;
     let before = counts(target.as_ref()).await?;
-    if before.users + before.tokens + before.audit > 0 {
+    if before.users + before.tokens + before.audit + before.usage + before.sso_identities > 0 {
         bail!(
-            "the target database is not empty ({} users, {} tokens, {} audit rows): \
-             migrate-db copies only into an empty database",
-            before.users,
-            before.tokens,
-            before.audit
+            "the target database is not empty ({before:?}): migrate-db copies only into an \
+             empty database"
         );
     }
     let snapshot = source.snapshot().await?;
+    // Every row, also of tokens deleted since (harmless: their usage is never shown) and
+    // older than 30 days (the new database prunes them as the old one would have).
+    let usage = sorted(source.all_usage().await?);
+    let identities = source.sso_identities().await?;
     let mut audit = source.audit_log(u32::MAX).await?;
     audit.reverse(); // oldest first, so ids keep their order
     let mut tx = target.begin().await?;
@@ -76,23 +91,28 @@ pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
         tx.put_setting(mark, &value, "migrate-db", time::now())
             .await?;
     }
+    for batch in usage.chunks(USAGE_BATCH) {
+        tx.carry_usage(batch).await?;
+    }
+    // SSO users are re-validated on the new database at once (checked "never"): their
+    // refresh tokens are sealed with the key file, which moves with the installation.
+    for (username, sealed) in &identities {
+        tx.carry_sso_identity(username, sealed, 0).await?;
+    }
     tx.commit().await?;
+    // Checked after the commit: a mismatch means the target must be dropped and created
+    // again before another try (it is no longer empty).
+    let again = "drop and create the target database again before another try";
     let copied_pending = target.pending_webhooks().await?.len();
     if copied_pending != pending.len() {
         bail!(
-            "{copied_pending} of {} undelivered webhook events copied",
+            "{copied_pending} of {} undelivered webhook events copied; {again}",
             pending.len()
         );
     }
-
-    // SSO users are re-validated on the new database at once (checked "never"): their
-    // refresh tokens are sealed with the key file, which moves with the installation.
-    let identities = source.sso_identities().await?;
-    for (username, sealed) in &identities {
-        target.save_sso_identity(username, sealed, 0).await?;
-    }
-    if target.sso_identities().await?.len() != identities.len() {
-        bail!("not every SSO identity was copied");
+    // Row for row: counts are added on conflict, so a count alone would miss a doubling.
+    if sorted(target.all_usage().await?) != usage {
+        bail!("the usage counts copied differ from their source; {again}");
     }
 
     let expected = Counts {
@@ -100,17 +120,23 @@ pub async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
         tokens: snapshot.tokens.len(),
         audit: audit.len(),
         pat_enabled: snapshot.pat_enabled,
+        usage: usage.len(),
+        sso_identities: identities.len(),
     };
     let copied = counts(target.as_ref()).await?;
     if copied != expected {
-        bail!("the copy does not match its source: {copied:?} copied, {expected:?} expected");
+        bail!(
+            "the copy does not match its source: {copied:?} copied, {expected:?} expected; {again}"
+        );
     }
     println!(
-        "Copied {} users, {} tokens and {} audit rows (personal access tokens {}); \
-         sessions are not copied, so everyone signs in again.",
+        "Copied {} users, {} tokens, {} audit rows, {} usage rows and {} SSO identities \
+         (personal access tokens {}); sessions are not copied, so everyone signs in again.",
         copied.users,
         copied.tokens,
         copied.audit,
+        copied.usage,
+        copied.sso_identities,
         if copied.pat_enabled { "on" } else { "off" }
     );
     Ok(())

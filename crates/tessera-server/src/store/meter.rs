@@ -41,6 +41,8 @@ pub trait Meter {
     async fn add_usage(&self, rows: &[UsageRow]) -> StoreResult<()>;
     /// A token's counts from the hour `from` on, oldest first.
     async fn usage(&self, token_id: &str, from: Millis) -> StoreResult<Vec<UsageRow>>;
+    /// Every row (for `migrate-db`), in the database's collation of the key.
+    async fn all_usage(&self) -> StoreResult<Vec<UsageRow>>;
     /// Forgets rate windows that started before `windows_before` and usage before
     /// `usage_before`.
     async fn prune_meter(&self, windows_before: Millis, usage_before: Millis) -> StoreResult<()>;
@@ -182,6 +184,15 @@ macro_rules! impl_meter {
                     .push_bind(from)
                     .push(" ORDER BY hour, scope");
                 Ok(qb.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn all_usage(&self) -> StoreResult<Vec<$crate::store::meter::UsageRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT token_id, hour, scope, allowed, refused, limited FROM token_usage \
+                     ORDER BY token_id, hour, scope",
+                )
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn prune_meter(

@@ -6,6 +6,7 @@
 //! authorization index is built from [`Store::snapshot`] and advanced by
 //! [`Store::changes_since`] (see `crate::feed`).
 mod audit_read;
+pub mod carry;
 pub mod meter;
 pub mod outbox;
 mod outbox_sql;
@@ -243,7 +244,7 @@ pub trait Store: outbox::Outbox + meter::Meter + sso::SsoStore + Send + Sync + '
 /// One write transaction. Each write appends its change to the feed in the same
 /// transaction; dropped without `commit`, nothing of it stays.
 #[async_trait]
-pub trait StoreTx: Send {
+pub trait StoreTx: carry::Carry + Send {
     /// A user this change depends on (held against changes until commit on PostgreSQL).
     async fn user(&mut self, username: &str) -> StoreResult<Option<User>>;
     /// A user this change will modify (locked for update until commit on PostgreSQL).

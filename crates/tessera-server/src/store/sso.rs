@@ -1,5 +1,7 @@
 //! Single sign-on identities to re-validate (`sso_identities`), with SQL shared by both
 //! backends. Times are the node's clock, as for sessions.
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
 use super::StoreResult;
 use crate::domain::time::Millis;
 
@@ -31,6 +33,32 @@ pub trait SsoStore {
     async fn sso_identities(&self) -> StoreResult<Vec<(String, String)>>;
 }
 
+/// Stores (or replaces) a user's sealed refresh token, checked at `checked_at`.
+pub(crate) fn save_identity<'a, DB>(
+    username: &'a str,
+    sealed: &'a str,
+    checked_at: Millis,
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    &'a str: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO sso_identities (username, refresh_token, checked_at) VALUES (",
+    );
+    qb.push_bind(username)
+        .push(", ")
+        .push_bind(sealed)
+        .push(", ")
+        .push_bind(checked_at)
+        .push(
+            ") ON CONFLICT (username) DO UPDATE SET refresh_token = excluded.refresh_token, \
+             checked_at = excluded.checked_at, checking_until = NULL",
+        );
+    qb
+}
+
 /// `SsoStore` for a store with a sqlx `pool` of database `$db`; `$skip_locked` ends the
 /// claim's row choice (PostgreSQL: another node's locked row is passed over).
 macro_rules! impl_sso_store {
@@ -43,18 +71,7 @@ macro_rules! impl_sso_store {
                 sealed: &str,
                 now: Millis,
             ) -> StoreResult<()> {
-                let mut qb = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO sso_identities (username, refresh_token, checked_at) VALUES (",
-                );
-                qb.push_bind(username)
-                    .push(", ")
-                    .push_bind(sealed)
-                    .push(", ")
-                    .push_bind(now)
-                    .push(
-                        ") ON CONFLICT (username) DO UPDATE SET refresh_token = excluded.refresh_token, \
-                         checked_at = excluded.checked_at, checking_until = NULL",
-                    );
+                let mut qb = $crate::store::sso::save_identity::<$db>(username, sealed, now);
                 qb.build().execute(&self.pool).await?;
                 Ok(())
             }

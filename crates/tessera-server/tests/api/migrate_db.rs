@@ -3,6 +3,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use tessera_server::store::meter::UsageRow;
+
 use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -42,6 +44,9 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     single.check(&used, "metrics.read").await;
     let used_before = alice.token_after_use(&used_id).await;
+    let usage_path = format!("/api/v2/apiTokens/{used_id}/usage");
+    let usage_before: serde_json::Value = alice.get(&usage_path).await.json().await.unwrap();
+    assert_eq!(usage_before["total"]["allowed"], 1, "{usage_before}");
     drop((alice, admin, single)); // the node is stopped before the move
 
     let target = crate::helpers::fresh_postgres_database(&admin_url).await;
@@ -62,6 +67,10 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
 
     receiver.set_down(false);
     let moved = TestApp::on_database(target.clone(), &[]);
+    // Usage counts came along (read before this node counts a check of its own).
+    let alice = moved.sign_in("alice", "alice-password-1").await;
+    let usage_after: serde_json::Value = alice.get(&usage_path).await.json().await.unwrap();
+    assert_eq!(usage_after["hours"], usage_before["hours"], "{usage_after}");
     // Delivered from the new database, under the same webhook-id.
     receiver
         .wait_for(std::time::Duration::from_secs(20), |got| {
@@ -82,7 +91,6 @@ async fn migrate_db_moves_a_single_node_installation_and_every_token_still_works
         StatusCode::UNAUTHORIZED
     );
     // Password hashes came along; so did last use.
-    let alice = moved.sign_in("alice", "alice-password-1").await;
     let after: serde_json::Value = alice
         .get(&format!("/api/v2/apiTokens/{used_id}"))
         .await
@@ -133,9 +141,10 @@ async fn generate_within_policy(
 }
 
 /// Issue 16: SSO identities move too, due for re-validation at once on the new database
-/// (their tokens must not act unchecked after the move).
+/// (their tokens must not act unchecked after the move); so do usage counts, however many
+/// (more than one statement's worth here), in the same transaction.
 #[tokio::test]
-async fn migrate_db_carries_sso_identities_due_at_once() {
+async fn migrate_db_carries_sso_identities_due_at_once_and_all_usage() {
     let Some(admin_url) = crate::helpers::postgres_admin_url() else {
         return;
     };
@@ -149,16 +158,24 @@ async fn migrate_db_carries_sso_identities_due_at_once() {
         .save_sso_identity("carol", "sealed-token", 1_000)
         .await
         .unwrap();
+    let usage: Vec<UsageRow> = (0..2_500)
+        .map(|i| UsageRow {
+            token_id: format!("dt0c01.T{}", i % 3),
+            hour: 3_600_000 * (i / 3),
+            scope: if i % 2 == 0 { "metrics.read" } else { "*" }.to_owned(),
+            allowed: i,
+            refused: 1,
+            limited: 0,
+        })
+        .collect();
+    source.add_usage(&usage).await.unwrap();
     drop(source);
     let target = crate::helpers::fresh_postgres_database(&admin_url).await;
-    let out = std::process::Command::new(crate::helpers::BIN)
-        .args(["migrate-db", "--from", &sqlite, "--to", &target])
-        .output()
-        .unwrap();
+    let (ok, out) = migrate(&sqlite, &target);
+    assert!(ok, "{out}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        out.contains("2500 usage rows and 1 SSO identities"),
+        "{out}"
     );
     let moved = tessera_server::store::open(&target).await.unwrap();
     assert_eq!(
@@ -168,4 +185,32 @@ async fn migrate_db_carries_sso_identities_due_at_once() {
     // Checked "never": the first re-validation pass takes it.
     let due = moved.claim_sso_check(1, 2, 3).await.unwrap();
     assert_eq!(due.map(|d| d.0).as_deref(), Some("carol"));
+    let key = |r: &UsageRow| (r.token_id.clone(), r.hour, r.scope.clone());
+    let mut copied = moved.all_usage().await.unwrap();
+    copied.sort_by_key(key);
+    let mut expected = usage;
+    expected.sort_by_key(key);
+    assert_eq!(copied, expected);
+
+    // A target holding nothing but an SSO identity is not empty either.
+    let other = crate::helpers::fresh_postgres_database(&admin_url).await;
+    let store = tessera_server::store::open(&other).await.unwrap();
+    store.save_sso_identity("dave", "sealed", 1).await.unwrap();
+    let (ok, out) = migrate(&sqlite, &other);
+    assert!(!ok && out.contains("not empty"), "{out}");
+    assert!(store.all_usage().await.unwrap().is_empty());
+}
+
+/// Runs `migrate-db`; whether it succeeded, and what it printed.
+fn migrate(from: &str, to: &str) -> (bool, String) {
+    let out = std::process::Command::new(crate::helpers::BIN)
+        .args(["migrate-db", "--from", from, "--to", to])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

@@ -34,6 +34,8 @@ impl PgTx {
     }
 }
 
+crate::store::carry::impl_carry!(PgTx, sqlx::Postgres);
+
 fn conflict_or(e: sqlx::Error) -> StoreError {
     if is_unique_violation(&e) {
         StoreError::Conflict

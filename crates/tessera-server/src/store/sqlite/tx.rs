@@ -36,6 +36,8 @@ impl SqliteTx {
     }
 }
 
+crate::store::carry::impl_carry!(SqliteTx, sqlx::Sqlite);
+
 fn conflict_or(e: sqlx::Error) -> StoreError {
     if is_unique_violation(&e) {
         StoreError::Conflict
