@@ -12,6 +12,7 @@ pub mod outbox;
 mod outbox_sql;
 mod postgres;
 mod records;
+mod row_reads;
 pub mod schema;
 mod sql;
 mod sqlite;
