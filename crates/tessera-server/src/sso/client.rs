@@ -236,17 +236,10 @@ impl RelyingParty {
                 RpError::Refused(format!("the provider refused the authorization code: {e}"))
             })?;
         let nonce = Nonce::new(pending.nonce);
-        let claims = match verify(&d.client, &response, &nonce) {
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => {
-                // The provider may have rotated its keys since they were fetched.
-                let fresh = self.discovered(true).await?;
-                verify(&fresh.client, &response, &nonce)
-            }
-            other => other,
-        }
-        .map_err(|e| RpError::Refused(format!("the ID token does not hold: {e}")))?;
+        let claims = self
+            .id_claims(&d.client, &response, Some(&nonce))
+            .await?
+            .map_err(|e| RpError::Refused(format!("the ID token does not hold: {e}")))?;
         Ok(SignedIn {
             claims,
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
@@ -282,18 +275,31 @@ impl RelyingParty {
                 }
                 other => RpError::Provider(format!("the provider could not be asked: {other}")),
             })?;
-        let claims = match refreshed_claims(&d.client, &response) {
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => refreshed_claims(&self.discovered(true).await?.client, &response),
-            other => other,
-        }
         // The token came straight from the provider over the back channel: a check that
         // fails (clock skew, an unexpected algorithm) is not the person being refused.
-        .map_err(|e| RpError::Provider(format!("the refreshed ID token does not hold: {e}")))?;
+        let claims = self
+            .id_claims(&d.client, &response, None)
+            .await?
+            .map_err(|e| RpError::Provider(format!("the refreshed ID token does not hold: {e}")))?;
         Ok(SignedIn {
             claims,
             refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+        })
+    }
+
+    /// `verify`, with the provider's keys fetched again once when none matches (it may
+    /// have rotated them since they were fetched); the outer error is that fetch's.
+    async fn id_claims(
+        &self,
+        client: &OidcClient,
+        response: &TokenResp,
+        nonce: Option<&Nonce>,
+    ) -> Result<Result<Claims, ClaimsVerificationError>, RpError> {
+        Ok(match verify(client, response, nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => verify(&self.discovered(true).await?.client, response, nonce),
+            other => other,
         })
     }
 
@@ -307,24 +313,13 @@ impl RelyingParty {
     }
 }
 
-/// A refreshed ID token's claims (it carries the first sign-in's nonce, not kept).
-fn refreshed_claims(
-    client: &OidcClient,
-    response: &TokenResp,
-) -> Result<Claims, ClaimsVerificationError> {
-    let verifier = client
-        .id_token_verifier()
-        .set_allowed_algs(ALLOWED_ALGS.to_vec());
-    let token = response.id_token().ok_or_else(|| {
-        ClaimsVerificationError::Other("no ID token in the refresh answer".into())
-    })?;
-    token.claims(&verifier, |_: Option<&Nonce>| Ok(())).cloned()
-}
-
+/// The answer's ID token claims: signature, issuer, audience, expiry, the allowed
+/// algorithms and, at sign-in, `nonce` (a refreshed ID token carries the first sign-in's
+/// nonce, which is not kept, so `None` checks none).
 fn verify(
     client: &OidcClient,
     response: &TokenResp,
-    nonce: &Nonce,
+    nonce: Option<&Nonce>,
 ) -> Result<Claims, ClaimsVerificationError> {
     let verifier = client
         .id_token_verifier()
@@ -332,5 +327,9 @@ fn verify(
     let token = response
         .id_token()
         .ok_or_else(|| ClaimsVerificationError::Other("no ID token in the answer".into()))?;
-    token.claims(&verifier, nonce).cloned()
+    match nonce {
+        Some(nonce) => token.claims(&verifier, nonce),
+        None => token.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+    }
+    .cloned()
 }
