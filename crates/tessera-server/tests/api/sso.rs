@@ -95,12 +95,7 @@ impl Sso {
 
 /// The signed-in session of a browser, as the console reads it.
 pub async fn session(browser: &Browser, base: &str) -> Value {
-    let r = browser
-        .client
-        .get(format!("{base}/api/session"))
-        .send()
-        .await
-        .unwrap();
+    let r = browser.get(format!("{base}/api/session")).await;
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()
 }
@@ -298,15 +293,10 @@ async fn signing_out_ends_the_session_and_names_the_providers_end_session_page()
     );
     assert!(url.contains("client_id=app"), "{url}");
     // The provider accepts it (its confirmation page, not an error).
-    let page = browser.client.get(&url).send().await.unwrap();
+    let page = browser.get(&url).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(!page.text().await.unwrap().contains("oops!"));
-    let r = browser
-        .client
-        .get(format!("{base}/api/session"))
-        .send()
-        .await
-        .unwrap();
+    let r = browser.get(format!("{base}/api/session")).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // A password user signs out as before: 204.
     let admin = sso.app.admin().await;

@@ -20,12 +20,7 @@ async fn forged_id_tokens_are_refused_and_nothing_is_created() {
         let r = browser.sign_in(&sso.app.base, "bob", "/").await;
         let reason = Sso::refused(r, StatusCode::BAD_REQUEST).await;
         assert!(reason.contains(why), "{mode}: {reason}");
-        let r = browser
-            .client
-            .get(format!("{}/api/session", sso.app.base))
-            .send()
-            .await
-            .unwrap();
+        let r = browser.get(format!("{}/api/session", sso.app.base)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{mode}: signed in");
     }
     assert!(!sso.users().await.contains(&"bob".to_owned()));
@@ -54,36 +49,23 @@ async fn a_tampered_state_a_foreign_browser_and_a_replayed_code_are_refused() {
         })
         .collect();
     callback.query_pairs_mut().clear().extend_pairs(&pairs);
-    let reason = Sso::refused(
-        browser.client.get(callback).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
+    let reason = Sso::refused(browser.get(callback).await, StatusCode::BAD_REQUEST).await;
     assert!(reason.contains("state does not match"), "{reason}");
     // A callback carried to another browser (no sign-in cookie there).
     let callback = browser.reach_callback(base, "bob", "/").await;
     let reason = Sso::refused(
-        Browser::default()
-            .client
-            .get(callback.clone())
-            .send()
-            .await
-            .unwrap(),
+        Browser::default().get(callback.clone()).await,
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert!(reason.contains("not started in this browser"), "{reason}");
     // The code used once, then again under a new sign-in's state.
-    let r = browser.client.get(callback.clone()).send().await.unwrap();
+    let r = browser.get(callback.clone()).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "first use");
     let code = query(&callback, "code");
     let state = browser.start_only(base).await;
     let replay = format!("{base}/api/session/oidc/callback?code={code}&state={state}");
-    let reason = Sso::refused(
-        browser.client.get(replay).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
+    let reason = Sso::refused(browser.get(replay).await, StatusCode::BAD_REQUEST).await;
     assert!(
         reason.contains("refused the authorization code"),
         "{reason}"
@@ -93,22 +75,12 @@ async fn a_tampered_state_a_foreign_browser_and_a_replayed_code_are_refused() {
     let crafted = format!(
         "{base}/api/session/oidc/callback?error=access_denied&error_description=Call+%2B1+555"
     );
-    let r = Browser::default()
-        .client
-        .get(&crafted)
-        .send()
-        .await
-        .unwrap();
+    let r = Browser::default().get(&crafted).await;
     let reason = Sso::refused(r, StatusCode::BAD_REQUEST).await;
     assert!(reason.contains("not started in this browser"), "{reason}");
     let started = Browser::default();
     let state = started.start_only(base).await;
-    let r = started
-        .client
-        .get(format!("{crafted}&state={state}"))
-        .send()
-        .await
-        .unwrap();
+    let r = started.get(format!("{crafted}&state={state}")).await;
     let reason = Sso::refused(r, StatusCode::BAD_REQUEST).await;
     assert!(
         reason.contains("(access_denied)") && !reason.contains("555"),

@@ -150,6 +150,11 @@ fn location(r: &Response, base: &reqwest::Url) -> reqwest::Url {
 }
 
 impl Browser {
+    /// GET `url` with this browser's cookies, redirects not followed.
+    pub async fn get(&self, url: impl reqwest::IntoUrl) -> Response {
+        self.client.get(url).send().await.unwrap()
+    }
+
     /// Follows `url` through the provider's pages, signing in as `login` and consenting,
     /// until the provider sends the browser to a URL starting with `stop`; returns it.
     pub async fn through_provider(&self, url: &str, login: &str, stop: &str) -> reqwest::Url {
@@ -158,7 +163,7 @@ impl Browser {
             if next.as_str().starts_with(stop) {
                 return next;
             }
-            let r = self.client.get(next.clone()).send().await.unwrap();
+            let r = self.get(next.clone()).await;
             if r.status().is_redirection() {
                 next = location(&r, &next);
                 continue;
@@ -188,17 +193,14 @@ impl Browser {
     /// returns Tessera's answer to the callback.
     pub async fn sign_in(&self, base: &str, login: &str, next: &str) -> Response {
         let callback = self.reach_callback(base, login, next).await;
-        self.client.get(callback).send().await.unwrap()
+        self.get(callback).await
     }
 
     /// Starts a sign-in at Tessera but does not go to the provider; the state it sent.
     pub async fn start_only(&self, base: &str) -> String {
         let r = self
-            .client
             .get(format!("{base}/api/session/oidc/start?next=/"))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let to_provider = reqwest::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
         query(&to_provider, "state")
     }
@@ -206,7 +208,7 @@ impl Browser {
     /// As `sign_in`, but stops before Tessera sees the callback; returns its URL.
     pub async fn reach_callback(&self, base: &str, login: &str, next: &str) -> reqwest::Url {
         let start = format!("{base}/api/session/oidc/start?next={}", urlencode(next));
-        let r = self.client.get(&start).send().await.unwrap();
+        let r = self.get(&start).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "start");
         let to_provider = r.headers()["location"].to_str().unwrap().to_owned();
         self.through_provider(
